@@ -1,0 +1,33 @@
+"""Writes the JSON Schema of every event into contracts/schemas/: `python -m contracts.schemas`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from contracts.events import EVENT_TYPES
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+
+
+def rendered_schemas() -> dict[str, str]:
+    """File name -> JSON Schema text, for every event type and version."""
+    out = {}
+    for model in EVENT_TYPES:
+        fields = model.model_fields
+        name = f"{fields['type'].default}.v{fields['schema_version'].default}.json"
+        out[name] = json.dumps(model.model_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    return out
+
+
+def main() -> int:
+    SCHEMA_DIR.mkdir(exist_ok=True)
+    for name, text in rendered_schemas().items():
+        (SCHEMA_DIR / name).write_text(text, encoding="utf-8")
+        print(f"wrote contracts/schemas/{name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
