@@ -1,0 +1,43 @@
+"""Create the topics the services use, if they do not exist yet."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError
+
+TOPIC_ALREADY_EXISTS = 36
+
+
+async def ensure_topics(
+    bootstrap_servers: str, topics: list[str], *, partitions: int = 3, timeout: float = 30.0
+) -> None:
+    """Create missing topics with infinite retention: the case log is never trimmed."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            await admin.start()
+            break
+        except KafkaConnectionError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if not missing:
+            return
+        response = await admin.create_topics(
+            [
+                NewTopic(t, num_partitions=partitions, replication_factor=1,
+                         topic_configs={"retention.ms": "-1"})
+                for t in missing
+            ]
+        )
+        for topic, code, message in response.topic_errors:
+            if code not in (0, TOPIC_ALREADY_EXISTS):
+                raise RuntimeError(f"could not create topic {topic!r}: error {code} {message or ''}")
+    finally:
+        await admin.close()
