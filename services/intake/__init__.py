@@ -1,0 +1,1 @@
+"""Intake: the write side. Turns what caseworkers record into validated events on the log."""

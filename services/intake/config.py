@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts import topics
+
+
+class Settings(BaseSettings):
+    """Every knob of intake, read from the environment."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_request_timeout_ms: int = 10_000
+    case_events_topic: str = topics.CASE_EVENTS
+    database_url: str = "sqlite:///var/intake.db"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8001
+    log_format: str = "auto"  # auto (console on a TTY, JSON otherwise), json or console
+    log_level: str = "info"

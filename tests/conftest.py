@@ -1,0 +1,75 @@
+"""Fixtures shared by every test: the real embedded broker and real databases."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+
+from deploy.embedded import EmbeddedBroker
+from deploy.processes import free_port
+from deploy.topics import ensure_topics
+from tests.support import Topics
+
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[str]:
+    """One in-memory Tansu broker for the session; tests isolate themselves with their own topics."""
+    broker = EmbeddedBroker(kafka_port=free_port(), durable=False)
+    broker.start()
+    try:
+        yield broker.bootstrap_servers
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def topics(kafka: str) -> Topics:
+    suffix = uuid.uuid4().hex[:8]
+    names = Topics(case_events=f"case-events-{suffix}", alert_events=f"alert-events-{suffix}")
+    asyncio.run(ensure_topics(kafka, [names.case_events, names.alert_events]))
+    return names
+
+
+def _postgres_reachable() -> bool:
+    try:
+        with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=2):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[Callable[[str], str]]:
+    """A factory of fresh, empty databases of one backend: call it once per service under test.
+
+    PostgreSQL variants skip only on a machine without PostgreSQL; CI sets REQUIRE_POSTGRES=1
+    so they can never skip silently there.
+    """
+    if request.param == "sqlite":
+        yield lambda name: f"sqlite:///{tmp_path / name}.db"
+        return
+    if not _postgres_reachable():
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"REQUIRE_POSTGRES=1 but PostgreSQL is unreachable at {POSTGRES_ADMIN_URL}")
+        pytest.skip("PostgreSQL is not running on this machine")
+    created: list[str] = []
+
+    def make(name: str) -> str:
+        database = f"t_{name}_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{database}"')
+        created.append(database)
+        base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+        return f"{base}/{database}"
+
+    yield make
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        for database in created:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
