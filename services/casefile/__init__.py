@@ -1,0 +1,1 @@
+"""Casefile: the read side. Folds the log into case summaries, inquiries and timelines."""

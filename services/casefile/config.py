@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts import topics
+
+
+class Settings(BaseSettings):
+    """Every knob of casefile, read from the environment."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_request_timeout_ms: int = 10_000
+    # A restarted consumer waits for its old group membership to expire (Tansu does not act on
+    # LeaveGroup), so the session timeout bounds how long a restart takes to resume consuming.
+    kafka_session_timeout_ms: int = 10_000
+    kafka_heartbeat_interval_ms: int = 3_000
+    case_events_topic: str = topics.CASE_EVENTS
+    alert_events_topic: str = topics.ALERT_EVENTS
+    database_url: str = "sqlite:///var/casefile.db"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8002
+    consumer_group: str = "casefile"
+    log_format: str = "auto"  # auto (console on a TTY, JSON otherwise), json or console
+    log_level: str = "info"
