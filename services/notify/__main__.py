@@ -1,0 +1,18 @@
+"""`python -m services.notify`: serve notify over HTTP (and run its consumer and scheduler)."""
+
+import uvicorn
+
+from services.notify.app import create_app
+from services.notify.config import Settings
+
+
+def main() -> None:
+    settings = Settings()
+    uvicorn.run(
+        create_app(settings), host=settings.http_host, port=settings.http_port,
+        log_config=None, access_log=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Deciding an overdue alert (one transaction) and the event that announces it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from sqlmodel import Session
+
+from contracts.events import InquiryOverdue, InquiryOverdueData
+from services.notify import deadlines, store
+
+ACTOR = "notify"
+
+
+def decide_overdue(session: Session, inquiry_id: UUID, now: datetime) -> store.Alert | None:
+    """Stage the alert and mark the inquiry raised, if it is still overdue; the caller commits.
+
+    The inquiry is re-read under a row lock, so an answer or another replica that got there
+    first is respected rather than raced.
+    """
+    inquiry = store.locked_inquiry(session, inquiry_id)
+    if inquiry is None or not deadlines.is_overdue(inquiry.deadline(), now):
+        return None
+    alert = store.Alert(
+        event_id=deadlines.overdue_event_id(inquiry.inquiry_id),
+        case_id=inquiry.case_id,
+        sequence=store.next_sequence(session, inquiry.case_id),
+        inquiry_id=inquiry.inquiry_id,
+        due_at=inquiry.due_at,
+        raised_at=now,
+        correlation_id=inquiry.correlation_id,
+        causation_id=inquiry.sent_event_id,
+    )
+    inquiry.overdue_event_id = alert.event_id
+    session.add(inquiry)
+    session.add(alert)
+    session.flush()
+    return alert
+
+
+def overdue_event(alert: store.Alert) -> InquiryOverdue:
+    """The event for a decided alert: built only from stored fields, so every
+    re-publication carries the same bytes and event_id."""
+    return InquiryOverdue(
+        event_id=alert.event_id,
+        case_id=alert.case_id,
+        sequence=alert.sequence,
+        occurred_at=_iso_z(alert.due_at),
+        recorded_at=alert.raised_at,
+        actor=ACTOR,
+        correlation_id=alert.correlation_id,
+        causation_id=alert.causation_id,
+        data=InquiryOverdueData(
+            inquiry_id=alert.inquiry_id, due_at=alert.due_at, detected_at=alert.raised_at
+        ),
+    )
+
+
+def _iso_z(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
