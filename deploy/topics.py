@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError
 
@@ -41,3 +42,29 @@ async def ensure_topics(
                 raise RuntimeError(f"could not create topic {topic!r}: error {code} {message or ''}")
     finally:
         await admin.close()
+
+
+async def log_is_empty(bootstrap_servers: str, topic: str) -> bool:
+    """True if no message was ever written to the topic.
+
+    Reads the high watermark from a fetch response: with S3 storage the embedded broker
+    answers ListOffsets wrongly, so `end_offsets()` cannot be trusted there.
+    """
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not partitions:
+            return True
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        for _ in range(50):
+            if await consumer.getmany(timeout_ms=200):
+                return False
+            highwater = [consumer.highwater(tp) for tp in partitions]
+            if all(hw is not None for hw in highwater):
+                return not any(highwater)
+        raise TimeoutError(f"no fetch response for {topic} from {bootstrap_servers}")
+    finally:
+        await consumer.stop()

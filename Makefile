@@ -1,0 +1,46 @@
+# Entry points. On a fresh clone, `make up` runs the system and `make test` runs every test;
+# both create the virtual environment from the hashed lockfile first.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-from-lock
+
+.PHONY: help install up down test test-unit schemas lock clean
+
+help:
+	@echo "make up       run broker + intake + casefile + notify in the foreground (Ctrl-C stops)"
+	@echo "make down     stop a stack left running"
+	@echo "make test     run the whole test suite (unit, integration, end-to-end)"
+	@echo "make schemas  regenerate contracts/schemas/*.json from the event models"
+	@echo "make lock     re-resolve requirements.lock from pyproject.toml (needs uv)"
+
+$(STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Python 3.11 or newer is required (PYTHON=$(PYTHON))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	@touch $@
+
+install: $(STAMP)
+
+up: install
+	$(PY) -m deploy.stack up
+
+down: install
+	$(PY) -m deploy.stack down
+
+test: install
+	$(PY) -m pytest
+
+test-unit: install
+	$(PY) -m pytest tests/unit
+
+schemas: install
+	$(PY) -m contracts.schemas
+
+lock:
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,68 @@
+"""A small, entirely fictional scenario so a newcomer sees a working system on first `make up`.
+
+Every name, place and story here is invented. It goes through intake's HTTP API like any client.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+ACTOR = {"X-Actor": "demo-loader"}
+
+CASES = [
+    {
+        "report": {
+            "subject": {"name": "Ерлан Демоұлы (fictional)"},
+            "reporter": {"name": "Aigerim Demova (fictional)", "relationship": "sister"},
+            "summary": "Fictional demo case: left for a family visit across the border and never returned.",
+            "reported_at": "2019-03-04",
+        },
+        "contact_lost": {"last_contact_at": "2017-05", "circumstances": "Fictional: messages stopped."},
+        "inquiries": [
+            {   # long past its due date and never answered: notify raises an overdue alert
+                "recipient": {"name": "Consulate General (demo)", "kind": "consulate", "country": "CN"},
+                "channel": "letter",
+                "sent_at": "2025-01-15",
+                "due_at": "2025-02-14T00:00:00Z",
+            },
+            {   # answered in time: no alert
+                "recipient": {"name": "Ministry of Foreign Affairs (demo)", "kind": "ministry", "country": "KZ"},
+                "channel": "email",
+                "sent_at": "2025-03-01",
+                "response": {"received_at": "2025-03-20", "summary": "Fictional: no record found."},
+            },
+        ],
+    },
+    {
+        "report": {
+            "subject": {"name": "Гүлнар Үлгіқызы (fictional)"},
+            "reporter": {"name": "Daniyar Example (fictional)", "relationship": "son"},
+            "summary": "Fictional demo case: detained according to a neighbour; no official word since.",
+            "reported_at": "2020-11",
+        },
+        "contact_lost": {"last_contact_at": "2018", "circumstances": "Fictional: phone disconnected."},
+        "inquiries": [],
+    },
+]
+
+
+def load_demo(intake_url: str) -> list[str]:
+    """Record the demo cases through intake; returns the new case ids."""
+    case_ids = []
+    with httpx.Client(base_url=intake_url, headers=ACTOR, timeout=30) as client:
+        for case in CASES:
+            case_id = _post(client, "/cases", case["report"])["case_id"]
+            _post(client, f"/cases/{case_id}/contact-lost", case["contact_lost"])
+            for inquiry in case["inquiries"]:
+                body = {k: v for k, v in inquiry.items() if k != "response"}
+                inquiry_id = _post(client, f"/cases/{case_id}/inquiries", body)["inquiry_id"]
+                if "response" in inquiry:
+                    _post(client, f"/cases/{case_id}/inquiries/{inquiry_id}/responses", inquiry["response"])
+            case_ids.append(case_id)
+    return case_ids
+
+
+def _post(client: httpx.Client, path: str, body: dict) -> dict:
+    response = client.post(path, json=body)
+    response.raise_for_status()
+    return response.json()

@@ -1,0 +1,216 @@
+"""The local stack: `python -m deploy.stack up` (foreground, Ctrl-C stops) and `... down`.
+
+Starts the embedded broker unless KAFKA_BOOTSTRAP_SERVERS names an external cluster, creates
+the topics, starts intake, casefile and notify, loads the fictional demo if the log is empty,
+and stops everything in order: services first, then the broker, then its store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts import topics
+from deploy import processes
+from deploy.demo import load_demo
+from deploy.embedded import EmbeddedBroker, S3Ports
+from deploy.topics import ensure_topics, log_is_empty
+
+SERVICES = ("intake", "casefile", "notify")
+
+
+class StackSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STACK_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    broker: str = Field(default="durable", pattern="^(durable|memory)$")
+    kafka_port: int = 9092
+    external_kafka: str | None = Field(default=None, validation_alias="KAFKA_BOOTSTRAP_SERVERS")
+    load_demo: bool = True
+    intake_port: int = 8001
+    casefile_port: int = 8002
+    notify_port: int = 8003
+    s3_port: int = 8333
+    s3_master_port: int = 9333
+    s3_volume_port: int = 9340
+    s3_filer_port: int = 8888
+    s3_admin_port: int = 23646
+    ready_timeout_seconds: float = 60.0
+
+    def port(self, service: str) -> int:
+        return getattr(self, f"{service}_port")
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.port(service)}"
+
+    def database_url(self, service: str) -> str:
+        # A service's own DATABASE_URL wins, e.g. CASEFILE_DATABASE_URL=postgresql+psycopg://...
+        default = f"sqlite:///{(self.data_dir / f'{service}.db').resolve()}"
+        return os.environ.get(f"{service.upper()}_DATABASE_URL", default)
+
+    @property
+    def state_file(self) -> Path:
+        return self.data_dir / "stack.json"
+
+
+@dataclass
+class Stack:
+    settings: StackSettings
+    broker: EmbeddedBroker | None = None
+    services: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        if self.settings.external_kafka:
+            return self.settings.external_kafka
+        assert self.broker is not None
+        return self.broker.bootstrap_servers
+
+    def start(self) -> None:
+        s = self.settings
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+        if not s.external_kafka:
+            self.broker = EmbeddedBroker(
+                data_dir=s.data_dir / "broker",
+                kafka_port=s.kafka_port,
+                durable=s.broker == "durable",
+                s3_ports=S3Ports(s.s3_port, s.s3_master_port, s.s3_volume_port, s.s3_filer_port, s.s3_admin_port),
+            )
+            self.broker.start()
+            self._write_state()
+        asyncio.run(ensure_topics(self.bootstrap_servers, list(topics.ALL_TOPICS)))
+        for name in SERVICES:
+            self.services[name] = processes.spawn(
+                [sys.executable, "-m", f"services.{name}"],
+                log_path=s.data_dir / "logs" / f"{name}.log",
+                env=os.environ | {
+                    "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+                    "DATABASE_URL": s.database_url(name),
+                    "HTTP_PORT": str(s.port(name)),
+                    "LOG_FORMAT": "json",
+                },
+            )
+        self._write_state()
+        for name in SERVICES:
+            processes.wait_until(
+                lambda name=name: _ready(s.url(name)), timeout=s.ready_timeout_seconds,
+                what=f"{name} (log: {s.data_dir / 'logs' / f'{name}.log'})",
+                process=self.services[name],
+            )
+
+    def stop(self) -> None:
+        for process in self.services.values():
+            processes.stop(process)
+        self.services.clear()
+        if self.broker is not None:
+            self.broker.stop()
+            self.broker = None
+        self.settings.state_file.unlink(missing_ok=True)
+
+    def dead_service(self) -> str | None:
+        return next((n for n, p in self.services.items() if p.poll() is not None), None)
+
+    def _write_state(self) -> None:
+        pids = [p.pid for p in self.services.values()] + (self.broker.pids if self.broker else [])
+        self.settings.state_file.write_text(json.dumps({"runner": os.getpid(), "children": pids}))
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def up(settings: StackSettings) -> int:
+    if _running_stack(settings):
+        print(f"A stack is already running (see {settings.state_file}); run `make down` first.")
+        return 1
+    stopping = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    stack = Stack(settings)
+    try:
+        print("Starting the broker and the services ...", flush=True)
+        stack.start()
+        if settings.load_demo and asyncio.run(log_is_empty(stack.bootstrap_servers, topics.CASE_EVENTS)):
+            case_ids = load_demo(settings.url("intake"))
+            print(f"Loaded the fictional demo scenario: {len(case_ids)} cases.", flush=True)
+        _print_urls(stack)
+        while not stopping:
+            if (dead := stack.dead_service()) is not None:
+                print(f"{dead} stopped unexpectedly; see {settings.data_dir / 'logs' / f'{dead}.log'}")
+                return 1
+            time.sleep(0.2)
+        return 0
+    finally:
+        print("Stopping ...", flush=True)
+        stack.stop()
+        print("Stopped.", flush=True)
+
+
+def _print_urls(stack: Stack) -> None:
+    s = stack.settings
+    where = "external cluster" if s.external_kafka else f"embedded, {s.broker}"
+    print(
+        "\nReady.\n"
+        f"  intake    {s.url('intake')}/docs   (record what happens in a case)\n"
+        f"  casefile  {s.url('casefile')}/cases   (cases and timelines)\n"
+        f"  notify    {s.url('notify')}/alerts  (overdue inquiries)\n"
+        f"  kafka     {stack.bootstrap_servers} ({where})\n"
+        f"  logs      {s.data_dir / 'logs'}/\n"
+        "Press Ctrl-C to stop everything.",
+        flush=True,
+    )
+
+
+def _running_stack(settings: StackSettings) -> dict | None:
+    try:
+        state = json.loads(settings.state_file.read_text())
+        os.kill(state["runner"], 0)
+        return state
+    except (FileNotFoundError, ProcessLookupError, json.JSONDecodeError, KeyError):
+        return None
+
+
+def down(settings: StackSettings) -> int:
+    """Stop a stack left running: ask its runner to stop in order, then make sure of every child."""
+    try:
+        state = json.loads(settings.state_file.read_text())
+    except FileNotFoundError:
+        print("No stack is running.")
+        return 0
+    for pid in [state.get("runner"), *state.get("children", [])]:
+        if isinstance(pid, int) and pid > 1:
+            processes.stop_pid(pid, grace_seconds=40)
+    settings.state_file.unlink(missing_ok=True)
+    print("Stack stopped.")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    commands = {"up": up, "down": down}
+    if len(argv) != 1 or argv[0] not in commands:
+        print("usage: python -m deploy.stack {up|down}", file=sys.stderr)
+        return 2
+    return commands[argv[0]](StackSettings())
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

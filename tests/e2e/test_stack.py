@@ -1,0 +1,133 @@
+"""The whole system as `make up` runs it: real processes, durable embedded broker, HTTP on loopback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deploy.embedded import S3Ports
+from deploy.processes import free_port, port_open
+from tests.support import eventually, read_topic
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def stack_env(tmp_path: Path, database_url) -> dict[str, str]:
+    """Free ports for everything, and each service's database on the backend under test."""
+    s3 = S3Ports.free()
+    env = {
+        **{f"{name.upper()}_DATABASE_URL": database_url(name) for name in ("intake", "casefile", "notify")},
+        "STACK_DATA_DIR": str(tmp_path / "var"),
+        "STACK_KAFKA_PORT": str(free_port()),
+        "STACK_INTAKE_PORT": str(free_port()),
+        "STACK_CASEFILE_PORT": str(free_port()),
+        "STACK_NOTIFY_PORT": str(free_port()),
+        "STACK_S3_PORT": str(s3.s3),
+        "STACK_S3_MASTER_PORT": str(s3.master),
+        "STACK_S3_VOLUME_PORT": str(s3.volume),
+        "STACK_S3_FILER_PORT": str(s3.filer),
+        "STACK_S3_ADMIN_PORT": str(s3.admin),
+    }
+    return os.environ | env
+
+
+class RunningStack:
+    def __init__(self, env: dict[str, str], output: Path) -> None:
+        self.env = env
+        self.output = output
+        with open(output, "ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "deploy.stack", "up"], env=env, stdout=out,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            )
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.env[f'STACK_{service.upper()}_PORT']}"
+
+    @property
+    def kafka(self) -> str:
+        return f"127.0.0.1:{self.env['STACK_KAFKA_PORT']}"
+
+    def text(self) -> str:
+        return self.output.read_text(errors="replace")
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while "Ready." not in self.text():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"stack did not become ready:\n{self.text()}")
+            time.sleep(0.2)
+
+    def interrupt(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=90)
+
+
+async def _get(url: str) -> httpx.Response:
+    async with httpx.AsyncClient(timeout=10) as client:
+        return await client.get(url)
+
+
+async def _timelines(stack: RunningStack) -> dict[str, list[str]]:
+    cases = (await _get(f"{stack.url('casefile')}/cases")).json()
+    out = {}
+    for case in cases:
+        timeline = (await _get(f"{stack.url('casefile')}/cases/{case['case_id']}/timeline")).json()
+        out[case["case_id"]] = [entry["event_id"] for entry in timeline]
+    return out
+
+
+async def test_make_up_runs_the_demo_and_a_full_restart_keeps_everything_once(stack_env, tmp_path):
+    stack = RunningStack(stack_env, tmp_path / "first-run.out")
+    try:
+        stack.wait_ready()
+        assert "Loaded the fictional demo scenario: 2 cases." in stack.text()
+        alerts = await eventually(
+            lambda: _get(f"{stack.url('notify')}/alerts"), until=lambda r: len(r.json()) == 1
+        )
+        [overdue] = alerts.json()
+        timelines = await eventually(
+            lambda: _timelines(stack),
+            until=lambda t: len(t) == 2 and sorted(len(v) for v in t.values()) == [2, 6],
+        )
+        async with httpx.AsyncClient(base_url=stack.url("intake")) as intake:
+            created = await intake.post("/cases", json={
+                "subject": {"name": "Fictional Person"},
+                "reporter": {"name": "Fictional Relative", "relationship": "cousin"},
+                "summary": "Fictional: recorded during the end-to-end test.",
+            })
+        assert created.status_code == 201, created.text
+        timelines = await eventually(lambda: _timelines(stack), until=lambda t: len(t) == 3)
+        assert stack.interrupt() == 0, stack.text()
+    finally:
+        if stack.process.poll() is None:
+            stack.process.kill()
+    for port in ("STACK_KAFKA_PORT", "STACK_INTAKE_PORT", "STACK_S3_PORT"):
+        assert not port_open(int(stack_env[port])), f"{port} still open after Ctrl-C"
+
+    again = RunningStack(stack_env, tmp_path / "second-run.out")
+    try:
+        again.wait_ready()
+        assert "Loaded the fictional demo scenario" not in again.text(), "demo loaded twice"
+        await eventually(lambda: _timelines(again), until=lambda t: t == timelines, timeout=30)
+        alerts_after = (await _get(f"{again.url('notify')}/alerts")).json()
+        assert alerts_after == [overdue]
+        overdue_on_log = [e for e in await read_topic(again.kafka, "alert-events")
+                          if e["type"] == "inquiry_overdue"]
+        assert len({e["event_id"] for e in overdue_on_log}) == 1
+    finally:
+        down = subprocess.run(
+            [sys.executable, "-m", "deploy.stack", "down"], env=stack_env, capture_output=True,
+            text=True, timeout=120,
+        )
+        again.process.wait(timeout=30)
+    assert "Stack stopped." in down.stdout, down.stdout + down.stderr
+    assert not port_open(int(stack_env["STACK_CASEFILE_PORT"]))
