@@ -143,8 +143,8 @@ def up(settings: StackSettings) -> int:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: terminal closed
+        signal.signal(signum, request_stop)
     stack = Stack(settings)
     try:
         print("Starting the broker and the services ...", flush=True)

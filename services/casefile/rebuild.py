@@ -101,10 +101,21 @@ async def _at_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="read-model database (default: DATABASE_URL)")
+    parser.add_argument(
+        "--checksum-only", action="store_true",
+        help="print the checksum of the read models as they are, without rebuilding",
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     if args.database_url:
         settings = settings.model_copy(update={"database_url": args.database_url})
+    if args.checksum_only:
+        engine = store.make_engine(settings.database_url)
+        try:
+            print(f"checksum:        {read_model_checksum(engine)}")
+        finally:
+            engine.dispose()
+        return 0
     result = asyncio.run(rebuild(settings))
     print(f"messages read:   {result.messages_read}")
     print(f"events applied:  {result.events_applied}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from deploy.demo import CASES
 from deploy.embedded import S3Ports
 from deploy.processes import free_port, port_open
 from tests.support import eventually, read_topic
@@ -67,8 +69,17 @@ class RunningStack:
             time.sleep(0.2)
 
     def interrupt(self) -> int:
+        """Ctrl-C, as a person would stop it."""
         self.process.send_signal(signal.SIGINT)
         return self.process.wait(timeout=90)
+
+    def ensure_stopped(self) -> None:
+        """After a failure, still stop the stack in order so no broker outlives the test."""
+        if self.process.poll() is None:
+            try:
+                self.interrupt()
+            except subprocess.TimeoutExpired:
+                self.process.kill()
 
 
 async def _get(url: str) -> httpx.Response:
@@ -108,8 +119,7 @@ async def test_make_up_runs_the_demo_and_a_full_restart_keeps_everything_once(st
         timelines = await eventually(lambda: _timelines(stack), until=lambda t: len(t) == 3)
         assert stack.interrupt() == 0, stack.text()
     finally:
-        if stack.process.poll() is None:
-            stack.process.kill()
+        stack.ensure_stopped()
     for port in ("STACK_KAFKA_PORT", "STACK_INTAKE_PORT", "STACK_S3_PORT"):
         assert not port_open(int(stack_env[port])), f"{port} still open after Ctrl-C"
 
@@ -128,6 +138,21 @@ async def test_make_up_runs_the_demo_and_a_full_restart_keeps_everything_once(st
             [sys.executable, "-m", "deploy.stack", "down"], env=stack_env, capture_output=True,
             text=True, timeout=120,
         )
-        again.process.wait(timeout=30)
+        again.ensure_stopped()
     assert "Stack stopped." in down.stdout, down.stdout + down.stderr
     assert not port_open(int(stack_env["STACK_CASEFILE_PORT"]))
+    _assert_no_personal_data_in_service_logs(Path(stack_env["STACK_DATA_DIR"]) / "logs")
+
+
+def _assert_no_personal_data_in_service_logs(log_dir: Path) -> None:
+    """Names and stories from the (fictional) demo must never reach a log line."""
+    words = ["Fictional Person", "Fictional Relative"]
+    for case in CASES:
+        words += [case["report"]["subject"]["name"], case["report"]["reporter"]["name"],
+                  case["report"]["summary"], case["contact_lost"]["circumstances"]]
+    for service in ("intake", "casefile", "notify"):
+        text = (log_dir / f"{service}.log").read_text(encoding="utf-8")
+        assert "case_id" in text, f"{service} logged nothing useful"
+        # JSON logs escape non-ASCII, so look for the escaped spelling of each word too.
+        leaked = [w for w in words if w in text or json.dumps(w)[1:-1] in text]
+        assert not leaked, f"{service}.log contains personal data: {leaked}"
