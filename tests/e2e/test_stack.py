@@ -156,3 +156,35 @@ def _assert_no_personal_data_in_service_logs(log_dir: Path) -> None:
         # JSON logs escape non-ASCII, so look for the escaped spelling of each word too.
         leaked = [w for w in words if w in text or json.dumps(w)[1:-1] in text]
         assert not leaked, f"{service}.log contains personal data: {leaked}"
+
+
+async def test_an_external_kafka_is_used_instead_of_the_embedded_broker(kafka, tmp_path):
+    """KAFKA_BOOTSTRAP_SERVERS names a cluster the stack did not start: it starts no broker."""
+    env = os.environ | {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "STACK_DATA_DIR": str(tmp_path / "var"),
+        "STACK_KAFKA_PORT": str(free_port()),  # must stay unused: no embedded broker
+        "STACK_INTAKE_PORT": str(free_port()),
+        "STACK_CASEFILE_PORT": str(free_port()),
+        "STACK_NOTIFY_PORT": str(free_port()),
+        "STACK_LOAD_DEMO": "false",
+    }
+    stack = RunningStack(env, tmp_path / "external.out")
+    try:
+        stack.wait_ready()
+        assert f"kafka     {kafka} (external cluster)" in stack.text()
+        assert not port_open(int(env["STACK_KAFKA_PORT"]))
+        assert not (tmp_path / "var" / "broker").exists()
+        async with httpx.AsyncClient(base_url=stack.url("intake")) as intake:
+            created = await intake.post("/cases", json={
+                "subject": {"name": "Fictional Person"},
+                "reporter": {"name": "Fictional Relative", "relationship": "aunt"},
+                "summary": "Fictional: recorded against an external cluster.",
+            })
+        case_id = created.json()["case_id"]
+        await eventually(lambda: _get(f"{stack.url('casefile')}/cases/{case_id}"),
+                         until=lambda r: r.status_code == 200)
+        assert stack.interrupt() == 0
+    finally:
+        stack.ensure_stopped()
+    assert any(e["case_id"] == case_id for e in await read_topic(kafka, "case-events"))
