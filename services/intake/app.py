@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -34,6 +35,8 @@ async def connect(broker: KafkaBroker, *, attempts: int = 60) -> None:
             await broker.start()
             return
         except Exception as exc:  # aiokafka raises several connection error types
+            with contextlib.suppress(Exception):
+                await broker.stop()  # drop a half-started producer before trying again
             if attempt == attempts:
                 raise
             log.info("waiting_for_broker", attempt=attempt, error=type(exc).__name__)
