@@ -1,8 +1,7 @@
-"""Pure deadline rules: when an inquiry is due, and which inquiries are overdue at a moment."""
+"""Pure deadline rules: when an inquiry is due, and whether it must be alerted at a moment."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID, uuid5
@@ -46,7 +45,3 @@ def is_overdue(deadline: Deadline, now: datetime) -> bool:
     """Due, unanswered, and not alerted yet: an alert must be raised now."""
     return not deadline.answered and not deadline.raised and deadline.due_at <= now
 
-
-def overdue(deadlines: Iterable[Deadline], now: datetime) -> list[Deadline]:
-    """The deadlines that must be alerted now, the longest overdue first."""
-    return sorted((d for d in deadlines if is_overdue(d, now)), key=lambda d: d.due_at)

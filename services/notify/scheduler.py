@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from contracts import InquiryOverdue
-from services.notify import alerts, deadlines, store
+from services.notify import alerts, store
 
 log = structlog.get_logger()
 
@@ -65,8 +65,10 @@ class OverdueScheduler:
         return True
 
     async def raise_due(self, now: datetime) -> None:
+        # The query already selects by the overdue rule (on the due_at index); decide_overdue
+        # applies the rule itself again under a row lock, which is the check that counts.
         with Session(self._engine) as session:
-            due = deadlines.overdue(store.due_deadlines(session, now, limit=self._batch_size), now)
+            due = store.due_deadlines(session, now, limit=self._batch_size)
         for deadline in due:
             alert = self._decide(deadline.inquiry_id, now)
             # Stop at the first failure: later alerts of the same case must not overtake it.

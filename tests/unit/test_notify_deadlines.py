@@ -11,7 +11,6 @@ from services.notify.deadlines import (
     Deadline,
     inquiry_due_at,
     is_overdue,
-    overdue,
     overdue_event_id,
 )
 
@@ -77,16 +76,3 @@ def test_an_inquiry_already_alerted_is_not_alerted_again():
 def test_an_inquiry_not_yet_due_is_not_overdue():
     assert not is_overdue(deadline(NOW + timedelta(microseconds=1)), NOW)
 
-
-def test_overdue_picks_only_the_overdue_ones_longest_overdue_first():
-    late = deadline(NOW - timedelta(days=10))
-    later = deadline(NOW - timedelta(days=20))
-    candidates = [
-        late,
-        deadline(NOW + timedelta(days=1)),
-        deadline(NOW - timedelta(days=5), answered=True),
-        deadline(NOW - timedelta(days=5), raised=True),
-        later,
-    ]
-    assert overdue(candidates, NOW) == [later, late]
-    assert overdue([], NOW) == []
