@@ -6,6 +6,7 @@ Events are facts in the past tense. Each has a stable `type` string and an integ
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -131,12 +132,17 @@ EVENT_TYPES: tuple[type[EventEnvelope], ...] = (
     InquiryOverdue,
 )
 
-_any_event: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+
+
+@cache
+def _any_event() -> TypeAdapter[AnyEvent]:
+    """Built on first use, not at import: compiling the validator is real work."""
+    return TypeAdapter(AnyEvent)
 
 
 def decode_event(raw: bytes | str) -> AnyEvent:
     """Parse one event from its JSON bytes; raises pydantic.ValidationError if invalid."""
-    return _any_event.validate_json(raw)
+    return _any_event().validate_json(raw)
 
 
 def encode_event(event: EventEnvelope) -> bytes:
