@@ -10,9 +10,11 @@ from functools import cache
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
 from contracts.partial_dates import PartialDate
+
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 from contracts.values import Channel, LongText, Recipient, Reporter, ShortText, Subject
 
 
@@ -34,6 +36,12 @@ class EventEnvelope(BaseModel):
     correlation_id: UUID = Field(description="Ties together everything caused by one request.")
     causation_id: UUID | None = Field(
         default=None, description="The event that caused this one, if any."
+    )
+    prev_hash: Sha256 | None = Field(
+        description="`hash` of the previous event in this stream of the case; null for the first."
+    )
+    hash: Sha256 = Field(
+        description="SHA-256 (hex) of this event's canonical bytes; see contracts.chain."
     )
 
 

@@ -68,6 +68,9 @@ class Alert(SQLModel, table=True):
     raised_at: datetime = Field(sa_type=UTCDateTime)
     correlation_id: UUID
     causation_id: UUID
+    prev_hash: str | None = Field(
+        default=None, max_length=64, description="Hash of notify's previous event for the case."
+    )
     published: bool = Field(default=False, index=True)
 
 
@@ -127,6 +130,11 @@ def locked_inquiry(session: Session, inquiry_id: UUID) -> TrackedInquiry | None:
 def next_sequence(session: Session, case_id: UUID) -> int:
     count = session.exec(select(func.count()).select_from(Alert).where(Alert.case_id == case_id))
     return count.one() + 1
+
+
+def alert_at(session: Session, case_id: UUID, sequence: int) -> Alert | None:
+    statement = select(Alert).where(Alert.case_id == case_id, Alert.sequence == sequence)
+    return session.exec(statement).first()
 
 
 def unpublished_alerts(session: Session) -> list[Alert]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contracts.chain import seal
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
@@ -117,8 +118,8 @@ async def answer(intake, case_id: str, inquiry_id: str) -> None:
 
 def overdue_alert(case_id: str, inquiry_id: str) -> InquiryOverdue:
     due = datetime(2025, 2, 24, tzinfo=UTC)
-    return InquiryOverdue(
-        event_id=uuid4(), case_id=UUID(case_id), sequence=1, occurred_at="2025-02-24T00:00:00Z",
+    return seal(
+        InquiryOverdue, prev_hash=None, event_id=uuid4(), case_id=UUID(case_id), sequence=1, occurred_at="2025-02-24T00:00:00Z",
         recorded_at=datetime(2025, 2, 24, 0, 5, tzinfo=UTC), actor="notify",
         correlation_id=uuid4(),
         data=InquiryOverdueData(inquiry_id=UUID(inquiry_id), due_at=due,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contracts.chain import seal
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -26,8 +27,8 @@ def engine(database_url):
 
 
 def inquiry_sent(case_id, *, sent_at="2025-02-20", due_at=None) -> InquirySent:
-    return InquirySent(
-        event_id=uuid4(), case_id=case_id, sequence=2, occurred_at=sent_at, recorded_at=NOW,
+    return seal(
+        InquirySent, prev_hash=None, event_id=uuid4(), case_id=case_id, sequence=2, occurred_at=sent_at, recorded_at=NOW,
         actor="caseworker", correlation_id=uuid4(),
         data={"inquiry_id": uuid4(), "recipient": {"name": "Fictional Ministry", "kind": "ministry",
               "country": "KZ"}, "channel": "email", "sent_at": sent_at, "due_at": due_at},
@@ -35,8 +36,8 @@ def inquiry_sent(case_id, *, sent_at="2025-02-20", due_at=None) -> InquirySent:
 
 
 def response_to(sent: InquirySent) -> OfficialResponseReceived:
-    return OfficialResponseReceived(
-        event_id=uuid4(), case_id=sent.case_id, sequence=3, occurred_at="2025-03-01",
+    return seal(
+        OfficialResponseReceived, prev_hash=None, event_id=uuid4(), case_id=sent.case_id, sequence=3, occurred_at="2025-03-01",
         recorded_at=NOW, actor="caseworker", correlation_id=uuid4(),
         data={"inquiry_id": sent.data.inquiry_id, "received_at": "2025-03-01",
               "summary": "Fictional answer."},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contracts.chain import seal
 import json
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
@@ -42,12 +43,12 @@ def envelope(sequence: int, occurred_at: str, *, minutes: int = 0) -> dict:
     return dict(
         event_id=uuid4(), case_id=CASE, sequence=sequence, occurred_at=occurred_at,
         recorded_at=RECORDED + timedelta(minutes=minutes), actor="caseworker-1",
-        correlation_id=uuid4(),
+        correlation_id=uuid4(), prev_hash=None,
     )
 
 
 def report(seq: int = 1, occurred_at: str = "2020-03-01") -> ReportReceived:
-    return ReportReceived(**envelope(seq, occurred_at, minutes=seq), data=ReportReceivedData(
+    return seal(ReportReceived, **envelope(seq, occurred_at, minutes=seq), data=ReportReceivedData(
         subject=Subject(name="Fictional Person"),
         reporter=Reporter(name="Fictional Sister", relationship="sister"),
         summary="Fictional demo: did not come home.",
@@ -55,12 +56,12 @@ def report(seq: int = 1, occurred_at: str = "2020-03-01") -> ReportReceived:
 
 
 def contact_lost(seq: int, last_contact_at: str) -> ContactLost:
-    return ContactLost(**envelope(seq, last_contact_at, minutes=seq), data=ContactLostData(
+    return seal(ContactLost, **envelope(seq, last_contact_at, minutes=seq), data=ContactLostData(
         last_contact_at=last_contact_at, circumstances="Fictional: phone switched off."))
 
 
 def inquiry_sent(seq: int, sent_at: str = "2025-02-10", due_at: datetime | None = None):
-    return InquirySent(**envelope(seq, sent_at, minutes=seq), data=InquirySentData(
+    return seal(InquirySent, **envelope(seq, sent_at, minutes=seq), data=InquirySentData(
         inquiry_id=INQUIRY,
         recipient=Recipient(name="Fictional Embassy", kind=RecipientKind.EMBASSY, country="CN"),
         channel=Channel.LETTER, sent_at=sent_at, due_at=due_at,
@@ -68,7 +69,8 @@ def inquiry_sent(seq: int, sent_at: str = "2025-02-10", due_at: datetime | None 
 
 
 def response(seq: int, received_at: str = "2025-02-20") -> OfficialResponseReceived:
-    return OfficialResponseReceived(
+    return seal(
+        OfficialResponseReceived,
         **envelope(seq, received_at, minutes=seq),
         data=OfficialResponseReceivedData(inquiry_id=INQUIRY, received_at=received_at,
                                           summary="Fictional: no record."),
@@ -77,7 +79,8 @@ def response(seq: int, received_at: str = "2025-02-20") -> OfficialResponseRecei
 
 def overdue(seq: int = 1) -> InquiryOverdue:
     due = datetime(2025, 3, 12, tzinfo=UTC)
-    return InquiryOverdue(
+    return seal(
+        InquiryOverdue,
         **{**envelope(seq, "2025-03-12T00:00:00Z", minutes=20), "actor": "notify"},
         data=InquiryOverdueData(
             inquiry_id=INQUIRY, due_at=due, detected_at=due + timedelta(minutes=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contracts.chain import seal
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -24,10 +25,10 @@ def _contact_lost(**overrides) -> ContactLost:
     fields = dict(
         event_id=uuid4(), case_id=uuid4(), sequence=2, occurred_at="2017-05",
         recorded_at=datetime(2020, 1, 2, 3, 4, 5, 678901, tzinfo=UTC), actor="caseworker-7",
-        correlation_id=uuid4(),
+        correlation_id=uuid4(), prev_hash=None,
         data=ContactLostData(last_contact_at="2017-05", circumstances="Fictional."),
     )
-    return ContactLost(**fields | overrides)
+    return seal(ContactLost, **fields | overrides)
 
 
 def test_an_event_round_trips_through_its_bytes_unchanged():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contracts.chain import seal
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -37,8 +38,8 @@ def scheduler(engine, log: FlakyLog, clock, *, caught_up: bool = True) -> Overdu
 
 
 def track_inquiry(engine, sent_at: str = "2025-02-20") -> InquirySent:
-    event = InquirySent(
-        event_id=uuid4(), case_id=uuid4(), sequence=2, occurred_at=sent_at,
+    event = seal(
+        InquirySent, prev_hash=None, event_id=uuid4(), case_id=uuid4(), sequence=2, occurred_at=sent_at,
         recorded_at=datetime(2025, 3, 1, tzinfo=UTC), actor="caseworker", correlation_id=uuid4(),
         data={"inquiry_id": uuid4(), "recipient": {"name": "Fictional Police", "kind": "police",
               "country": "KZ"}, "channel": "fax", "sent_at": sent_at},
