@@ -85,6 +85,13 @@ async def read_topic(bootstrap_servers: str, topic: str) -> list[dict]:
         await consumer.stop()
 
 
+async def read_until(
+    bootstrap_servers: str, topic: str, until: Callable[[list[dict]], bool], *, timeout: float = 30.0
+) -> list[dict]:
+    """Read the topic again and again until its messages satisfy `until` (the relay is async)."""
+    return await eventually(lambda: read_topic(bootstrap_servers, topic), until=until, timeout=timeout)
+
+
 async def _at_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> bool:
     """True once every partition has been read up to the high watermark its last fetch reported."""
     for tp in partitions:

@@ -2,93 +2,140 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.intake import decisions
-from services.intake.commands import RecordContactLost, RecordResponse, ReportCase, SendInquiry
-from services.intake.service import Intake
+from services.intake.commands import Command, RecordContactLost, RecordResponse, ReportCase, SendInquiry
+from services.intake.service import Decide, Intake, Submission
 
 router = APIRouter()
 
 
 class Recorded(BaseModel):
+    """The event a command recorded. `version` is the case's version after it (its ETag)."""
+
     case_id: UUID
     event_id: UUID
+    type: str
     sequence: int
+    version: int
+    hash: str = Field(description="The event's link in the case's hash chain.")
+    inquiry_id: UUID | None = Field(default=None, description="Set when the event concerns an inquiry.")
 
 
-class InquiryRecorded(Recorded):
-    inquiry_id: UUID
+class CommandMeta(BaseModel):
+    """What the request says about the command besides its body."""
+
+    actor: str
+    correlation_id: UUID
+    if_match: int | None
+    idempotency_key: str | None
+    fingerprint: str
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """`If-Match: "3"` (or W/"3", or 3) -> 3."""
+    if value is None:
+        return None
+    tag = value.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise decisions.InvalidCommand(("header", "If-Match"), "If-Match must be a case version, e.g. \"3\"")
+    return int(tag)
+
+
+async def get_meta(
+    request: Request,
+    x_actor: Annotated[str | None, Header(max_length=100)] = None,
+    x_correlation_id: Annotated[UUID | None, Header()] = None,
+    if_match: Annotated[str | None, Header(max_length=40)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(min_length=1, max_length=255, description="Retry-safe: one event per key.")
+    ] = None,
+) -> CommandMeta:
+    # Until accounts exist (issue 6) the actor is whatever the client states.
+    actor = x_actor or "unauthenticated"
+    digest = hashlib.sha256()
+    for part in (actor, request.method, request.url.path, if_match or ""):
+        digest.update(part.encode() + b"\0")
+    digest.update(await request.body())
+    return CommandMeta(
+        actor=actor, correlation_id=x_correlation_id or uuid4(), if_match=parse_if_match(if_match),
+        idempotency_key=idempotency_key, fingerprint=digest.hexdigest(),
+    )
 
 
 def get_intake(request: Request) -> Intake:
     return request.app.state.intake
 
 
-class Caller(BaseModel):
-    actor: str
-    correlation_id: UUID
-
-
-def get_caller(
-    x_actor: Annotated[str | None, Header(max_length=100)] = None,
-    x_correlation_id: Annotated[UUID | None, Header()] = None,
-) -> Caller:
-    # Until accounts exist (issue 6) the actor is whatever the client states.
-    return Caller(actor=x_actor or "unauthenticated", correlation_id=x_correlation_id or uuid4())
-
-
 IntakeDep = Annotated[Intake, Depends(get_intake)]
-CallerDep = Annotated[Caller, Depends(get_caller)]
+MetaDep = Annotated[CommandMeta, Depends(get_meta)]
 
 
-@router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=Recorded)
-async def report_case(command: ReportCase, intake: IntakeDep, caller: CallerDep, response: Response):
-    event = await intake.record(
-        None, lambda _, ctx: decisions.open_case(command, ctx), **caller.model_dump()
+async def record(
+    intake: Intake, meta: CommandMeta, response: Response, case_id: UUID | None,
+    command: Command, decide: Decide,
+) -> Recorded:
+    expected = command.expected_version
+    if meta.if_match is not None and expected is not None and meta.if_match != expected:
+        raise decisions.InvalidCommand(
+            ("body", "expected_version"), "expected_version and If-Match disagree"
+        )
+    outcome = await intake.record(Submission(
+        case_id=case_id, decide=decide, actor=meta.actor, correlation_id=meta.correlation_id,
+        expected_version=expected if expected is not None else meta.if_match,
+        idempotency_key=meta.idempotency_key, fingerprint=meta.fingerprint,
+    ))
+    event = outcome.event
+    response.headers["ETag"] = f'"{event.sequence}"'
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return Recorded(
+        case_id=event.case_id, event_id=event.event_id, type=event.type, sequence=event.sequence,
+        version=event.sequence, hash=event.hash, inquiry_id=getattr(event.data, "inquiry_id", None),
     )
-    response.headers["Location"] = f"/cases/{event.case_id}"
-    return Recorded(case_id=event.case_id, event_id=event.event_id, sequence=event.sequence)
 
 
-@router.post("/cases/{case_id}/contact-lost", status_code=status.HTTP_201_CREATED, response_model=Recorded)
+CREATED = {"status_code": status.HTTP_201_CREATED, "response_model": Recorded}
+
+
+@router.post("/cases", **CREATED, summary="Report a missing or detained person (opens a case)")
+async def report_case(command: ReportCase, intake: IntakeDep, meta: MetaDep, response: Response):
+    recorded = await record(
+        intake, meta, response, None, command, lambda _, ctx: decisions.open_case(command, ctx)
+    )
+    response.headers["Location"] = f"/cases/{recorded.case_id}"
+    return recorded
+
+
+@router.post("/cases/{case_id}/contact-lost", **CREATED, summary="Record that the family lost contact")
 async def record_contact_lost(
-    case_id: UUID, command: RecordContactLost, intake: IntakeDep, caller: CallerDep
+    case_id: UUID, command: RecordContactLost, intake: IntakeDep, meta: MetaDep, response: Response
 ):
-    event = await intake.record(
-        case_id, lambda case, ctx: decisions.record_contact_lost(case, command, ctx),
-        **caller.model_dump(),
-    )
-    return Recorded(case_id=event.case_id, event_id=event.event_id, sequence=event.sequence)
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: decisions.record_contact_lost(case, command, ctx))
+
+
+@router.post("/cases/{case_id}/inquiries", **CREATED, summary="Record an inquiry sent to an institution")
+async def send_inquiry(
+    case_id: UUID, command: SendInquiry, intake: IntakeDep, meta: MetaDep, response: Response
+):
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: decisions.send_inquiry(case, command, ctx))
 
 
 @router.post(
-    "/cases/{case_id}/inquiries", status_code=status.HTTP_201_CREATED, response_model=InquiryRecorded
-)
-async def send_inquiry(case_id: UUID, command: SendInquiry, intake: IntakeDep, caller: CallerDep):
-    event = await intake.record(
-        case_id, lambda case, ctx: decisions.send_inquiry(case, command, ctx), **caller.model_dump()
-    )
-    return InquiryRecorded(
-        case_id=event.case_id, event_id=event.event_id, sequence=event.sequence,
-        inquiry_id=event.data.inquiry_id,
-    )
-
-
-@router.post(
-    "/cases/{case_id}/inquiries/{inquiry_id}/responses",
-    status_code=status.HTTP_201_CREATED,
-    response_model=Recorded,
+    "/cases/{case_id}/inquiries/{inquiry_id}/responses", **CREATED,
+    summary="Record an institution's official response to an inquiry",
 )
 async def record_response(
-    case_id: UUID, inquiry_id: UUID, command: RecordResponse, intake: IntakeDep, caller: CallerDep
+    case_id: UUID, inquiry_id: UUID, command: RecordResponse, intake: IntakeDep, meta: MetaDep,
+    response: Response,
 ):
-    event = await intake.record(
-        case_id, lambda case, ctx: decisions.record_response(case, inquiry_id, command, ctx),
-        **caller.model_dump(),
-    )
-    return Recorded(case_id=event.case_id, event_id=event.event_id, sequence=event.sequence)
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: decisions.record_response(case, inquiry_id, command, ctx))

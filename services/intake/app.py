@@ -1,9 +1,11 @@
-"""Builds intake: the FastAPI app, its store and its Kafka producer. Nothing runs at import."""
+"""Builds intake: the FastAPI app, its store, its command writer and its outbox relay.
+
+Nothing runs at import. Start-up does not wait for the broker: commands are accepted into the
+outbox while the log is away, and the relay publishes them once it is back.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -17,30 +19,18 @@ from sqlalchemy import text
 from services.intake import store
 from services.intake.api import router
 from services.intake.config import Settings
-from services.intake.decisions import CaseNotFound, InquiryNotFound, InvalidCommand
+from services.intake.decisions import CaseNotFound, InquiryNotFound, InvalidCommand, RuleViolated
+from services.intake.limits import BodySizeLimit
 from services.intake.logs import configure_logging
-from services.intake.service import Intake, LogUnavailable
+from services.intake.migrate import upgrade
+from services.intake.relay import OutboxRelay
+from services.intake.service import IdempotencyKeyReused, Intake, StaleVersion, StoreUnavailable
 
 log = structlog.get_logger()
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-async def connect(broker: KafkaBroker, *, attempts: int = 60) -> None:
-    """Wait for the broker at start-up rather than crash-looping while it boots."""
-    for attempt in range(1, attempts + 1):
-        try:
-            await broker.start()
-            return
-        except Exception as exc:  # aiokafka raises several connection error types
-            with contextlib.suppress(Exception):
-                await broker.stop()  # drop a half-started producer before trying again
-            if attempt == attempts:
-                raise
-            log.info("waiting_for_broker", attempt=attempt, error=type(exc).__name__)
-            await asyncio.sleep(0.5)
 
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
@@ -50,55 +40,85 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("intake", fmt=settings.log_format, level=settings.log_level)
         engine = store.make_engine(settings.database_url)
+        if settings.migrate_on_start:
+            upgrade(engine)
         broker = KafkaBroker(
             settings.kafka_bootstrap_servers,
             acks="all",
             request_timeout_ms=settings.kafka_request_timeout_ms,
             logger=log,
         )
-        await connect(broker)
-        app.state.engine = engine
-        app.state.broker = broker
-        app.state.intake = Intake(
-            engine=engine, broker=broker, topic=settings.case_events_topic, clock=clock
+        relay = OutboxRelay(
+            engine=engine, broker=broker, topic=settings.case_events_topic,
+            batch_size=settings.relay_batch_size,
+            idle_poll_seconds=settings.relay_idle_poll_seconds,
         )
+        intake = Intake(engine=engine, clock=clock, on_commit=relay.wake)
+        app.state.engine, app.state.relay, app.state.intake = engine, relay, intake
+        app.state.broker = broker
+        intake.start()
+        relay.start()
         log.info("intake_started", port=settings.http_port)
         try:
             yield
         finally:
-            await broker.stop()
+            await intake.stop()
+            await relay.stop()
             engine.dispose()
 
-    app = FastAPI(title="intake", summary="Records what happens in a case as events.", lifespan=lifespan)
+    app = FastAPI(
+        title="intake",
+        summary="Records what happens in a case as events on the log.",
+        description=(
+            "Every command appends one event to its case. A 2xx means the event is durably "
+            "stored and will reach the log; send `Idempotency-Key` to retry safely and "
+            "`If-Match` (the case version, returned as `ETag`) to refuse stale edits."
+        ),
+        lifespan=lifespan,
+    )
     app.include_router(router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     _add_error_handlers(app)
     _add_health_routes(app)
     return app
 
 
+def _error(status: int, detail: object, **headers: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers or None)
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CaseNotFound)
     async def case_not_found(request: Request, exc: CaseNotFound) -> JSONResponse:
-        return JSONResponse({"detail": f"case {exc.args[0]} not found"}, status_code=404)
+        return _error(404, f"case {exc.args[0]} not found")
 
     @app.exception_handler(InquiryNotFound)
     async def inquiry_not_found(request: Request, exc: InquiryNotFound) -> JSONResponse:
-        return JSONResponse(
-            {"detail": f"inquiry {exc.args[0]} not found on this case"}, status_code=404
-        )
+        return _error(404, f"inquiry {exc.args[0]} not found on this case")
 
     @app.exception_handler(InvalidCommand)
     async def invalid_command(request: Request, exc: InvalidCommand) -> JSONResponse:
-        detail = [{"loc": list(exc.field_path), "msg": exc.message, "type": "value_error"}]
-        return JSONResponse({"detail": detail}, status_code=422)
+        return _error(422, [{"loc": list(exc.field_path), "msg": exc.message, "type": "value_error"}])
 
-    @app.exception_handler(LogUnavailable)
-    async def log_unavailable(request: Request, exc: LogUnavailable) -> JSONResponse:
-        return JSONResponse(
-            {"detail": "the event log is unavailable; nothing was recorded, retry later"},
-            status_code=503,
-            headers={"Retry-After": "5"},
-        )
+    @app.exception_handler(RuleViolated)
+    async def rule_violated(request: Request, exc: RuleViolated) -> JSONResponse:
+        return _error(409, {"rule": exc.rule, "msg": exc.message})
+
+    @app.exception_handler(StaleVersion)
+    async def stale_version(request: Request, exc: StaleVersion) -> JSONResponse:
+        detail = {"rule": "stale_version", "msg": str(exc), "current_version": exc.current}
+        return _error(409, detail, ETag=f'"{exc.current}"')
+
+    @app.exception_handler(IdempotencyKeyReused)
+    async def key_reused(request: Request, exc: IdempotencyKeyReused) -> JSONResponse:
+        return _error(422, [{
+            "loc": ["header", "Idempotency-Key"], "type": "idempotency_key_reused",
+            "msg": "this Idempotency-Key was already used with a different request",
+        }])
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
+        return _error(503, f"{exc}; nothing was recorded, retry later", **{"Retry-After": "2"})
 
 
 def _add_health_routes(app: FastAPI) -> None:
@@ -108,12 +128,15 @@ def _add_health_routes(app: FastAPI) -> None:
 
     @app.get("/readyz", tags=["health"])
     async def readyz(request: Request) -> JSONResponse:
+        """Ready means commands are accepted: the store answers. The log may lag behind."""
+        state = request.app.state
+        database = _database_ok(state.engine)
         checks = {
-            "database": _database_ok(request.app.state.engine),
-            "broker": await request.app.state.broker.ping(timeout=2.0),
+            "database": database,
+            "broker": state.relay.connected and await state.broker.ping(timeout=2.0),
+            "outbox_backlog": store.outbox_size(state.engine) if database else None,
         }
-        ready = all(checks.values())
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        return JSONResponse({"ready": database, "checks": checks}, status_code=200 if database else 503)
 
 
 def _database_ok(engine) -> bool:

@@ -11,6 +11,12 @@ from contracts.values import Channel, LongText, Recipient, Reporter, Subject
 class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    expected_version: int | None = Field(
+        default=None, ge=0,
+        description="The case version this command is based on (same as If-Match); "
+        "a stale one is refused with 409 and the current version.",
+    )
+
 
 class ReportCase(Command):
     subject: Subject

@@ -14,7 +14,11 @@ class Settings(BaseSettings):
     kafka_request_timeout_ms: int = 10_000
     case_events_topic: str = topics.CASE_EVENTS
     database_url: str = "sqlite:///var/intake.db"
+    migrate_on_start: bool = True  # off: run `python -m services.intake.migrate` as a deploy step
     http_host: str = "127.0.0.1"
     http_port: int = 8001
+    max_body_bytes: int = 256 * 1024
+    relay_batch_size: int = 500
+    relay_idle_poll_seconds: float = 2.0
     log_format: str = "auto"  # auto (console on a TTY, JSON otherwise), json or console
     log_level: str = "info"

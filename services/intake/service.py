@@ -1,18 +1,26 @@
-"""The service layer: load the case, decide, and append the event to the log and the store."""
+"""The service layer: commands become committed events, many per database commit.
+
+A caseworker's 2xx means the event is committed in intake's store together with its outbox
+entry; the relay (services.intake.relay) then puts it on the log. Commands arriving together
+are decided one after another against the same up-to-date case state and committed as one
+transaction (group commit), so one disk sync serves many commands.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
 import structlog
-from faststream.kafka import KafkaBroker
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
-from contracts.events import EventEnvelope, encode_event
+from contracts.events import EventEnvelope
 from services.intake import decisions, store
 
 log = structlog.get_logger()
@@ -20,53 +28,169 @@ log = structlog.get_logger()
 Decide = Callable[[decisions.CaseState | None, decisions.Context], EventEnvelope]
 
 
-class LogUnavailable(RuntimeError):
-    """The event could not be acknowledged by the log; nothing was recorded."""
+class StaleVersion(Exception):
+    """The command was based on an older version of the case than the current one."""
+
+    def __init__(self, expected: int, current: int) -> None:
+        super().__init__(f"expected version {expected}, the case is at version {current}")
+        self.expected = expected
+        self.current = current
+
+
+class IdempotencyKeyReused(Exception):
+    """The Idempotency-Key was already used for a different request."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The store could not commit; nothing was recorded."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One command as the service layer sees it: where it goes, how to decide, who asks."""
+
+    case_id: UUID | None  # None opens a new case
+    decide: Decide
+    actor: str
+    correlation_id: UUID
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    event: EventEnvelope
+    replayed: bool = False  # an earlier request with the same Idempotency-Key recorded it
 
 
 class Intake:
     def __init__(
-        self, *, engine: Engine, broker: KafkaBroker, topic: str, clock: Callable[[], datetime]
+        self,
+        *,
+        engine: Engine,
+        clock: Callable[[], datetime],
+        on_commit: Callable[[], None] = lambda: None,
+        new_id: Callable[[], UUID] = uuid4,
+        max_batch: int = 200,
     ) -> None:
         self._engine = engine
-        self._broker = broker
-        self._topic = topic
         self._clock = clock
-        # One writer per process keeps per-case sequences gap-free; SQLite serialises writers
-        # anyway, and the unique (case_id, sequence) constraint guards against a second process.
-        self._write_lock = asyncio.Lock()
+        self._on_commit = on_commit
+        self._new_id = new_id
+        self._max_batch = max_batch
+        self._queue: list[tuple[Submission, asyncio.Future[Outcome]]] = []
+        self._arrived = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
 
-    async def record(
-        self, case_id: UUID | None, decide: Decide, *, actor: str, correlation_id: UUID
-    ) -> EventEnvelope:
-        """Decide on the case's current state and append the event.
+    async def record(self, submission: Submission) -> Outcome:
+        """Decide and commit one command; returns once the event is durably stored."""
+        if self._writer is None:
+            raise RuntimeError("Intake.start() has not been called")
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._queue.append((submission, future))
+        self._arrived.set()
+        return await future
 
-        The store transaction stays open until the log has acknowledged the event (acks=all),
-        so a 2xx always means "on the log", and a broker failure leaves nothing half-written.
-        """
-        async with self._write_lock:
-            with Session(self._engine) as session:
-                case = store.load_case(session, case_id) if case_id is not None else None
-                ctx = decisions.Context(
-                    now=self._clock(), actor=actor, correlation_id=correlation_id, new_id=uuid4
-                )
-                event = decide(case, ctx)
-                store.append(session, event)
-                await self._publish(event)
-                session.commit()
-        log.info("event_recorded", case_id=str(event.case_id), event_id=str(event.event_id),
-                 type=event.type, sequence=event.sequence)
-        return event
+    def start(self) -> None:
+        self._writer = asyncio.create_task(self._write_forever(), name="intake-writer")
 
-    async def _publish(self, event: EventEnvelope) -> None:
-        try:
-            await self._broker.publish(
-                encode_event(event),
-                self._topic,
-                key=str(event.case_id).encode(),
-                headers={"event-type": event.type, "schema-version": str(event.schema_version)},
-                correlation_id=str(event.correlation_id),
+    async def stop(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+
+    async def _write_forever(self) -> None:
+        while True:
+            await self._arrived.wait()
+            self._arrived.clear()
+            while self._queue:
+                batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+                try:
+                    # Shielded: a cancelled writer still finishes the commit it started.
+                    results = await asyncio.shield(asyncio.to_thread(self._commit_batch, batch))
+                except Exception as exc:
+                    log.error("batch_failed", error=type(exc).__name__)  # no text: it may quote values
+                    results = [StoreUnavailable("the store could not commit")] * len(batch)
+                for (_, future), result in zip(batch, results, strict=True):
+                    if future.done():
+                        continue  # the client gave up; its event, if any, is still committed
+                    if isinstance(result, BaseException):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+                self._on_commit()
+
+    def _commit_batch(self, batch: list[tuple[Submission, asyncio.Future]]) -> list[Outcome | Exception]:
+        """Runs in a worker thread. Retries the whole batch if another writer raced it."""
+        for attempt in range(1, 4):
+            try:
+                with Session(self._engine) as session:
+                    results = self._decide_batch(session, [s for s, _ in batch])
+                    session.commit()
+                self._log(results)
+                return results
+            except (store.StreamConflict, IntegrityError):
+                log.info("write_conflict_retrying", attempt=attempt, batch=len(batch))
+            except OperationalError as exc:
+                log.error("store_unavailable", error=type(exc).__name__)
+                return [StoreUnavailable("the store could not commit") for _ in batch]
+        if len(batch) > 1:  # isolate the command that keeps conflicting
+            return [r for item in batch for r in self._commit_batch([item])]
+        return [StoreUnavailable("the case is being written concurrently; retry")]
+
+    def _decide_batch(self, session: Session, submissions: list[Submission]) -> list[Outcome | Exception]:
+        cases: dict[UUID, decisions.CaseState | None] = {}
+        results: list[Outcome | Exception] = []
+        for submission in submissions:
+            try:
+                results.append(self._decide_one(session, cases, submission))
+            except (store.StreamConflict, SQLAlchemyError):
+                raise  # the batch rolls back and is retried or failed as a whole
+            except Exception as refusal:  # raised before anything of this command was staged
+                results.append(refusal)
+        return results
+
+    def _decide_one(
+        self, session: Session, cases: dict[UUID, decisions.CaseState | None], submission: Submission
+    ) -> Outcome:
+        if submission.idempotency_key is not None:
+            earlier = store.find_idempotency(session, submission.idempotency_key)
+            if earlier is not None:
+                if earlier.fingerprint != submission.fingerprint:
+                    raise IdempotencyKeyReused(submission.idempotency_key)
+                return Outcome(store.load_event(session, earlier.event_id), replayed=True)
+        case = None
+        if submission.case_id is not None:
+            if submission.case_id not in cases:
+                cases[submission.case_id] = store.load_case(session, submission.case_id)
+            case = cases[submission.case_id]
+            if case is None:
+                raise decisions.CaseNotFound(submission.case_id)
+            if submission.expected_version not in (None, case.version):
+                raise StaleVersion(submission.expected_version, case.version)
+        ctx = decisions.Context(
+            now=self._clock(), actor=submission.actor,
+            correlation_id=submission.correlation_id, new_id=self._new_id,
+        )
+        event = submission.decide(case, ctx)
+        after = decisions.evolve(case, event)
+        store.append(session, case, after, event)
+        cases[event.case_id] = after
+        if submission.idempotency_key is not None:
+            store.remember_idempotency(
+                session, submission.idempotency_key, submission.fingerprint, event.event_id
             )
-        except Exception as exc:
-            log.warning("log_unavailable", case_id=str(event.case_id), error=type(exc).__name__)
-            raise LogUnavailable("the event log did not acknowledge the event") from exc
+        return Outcome(event)
+
+    @staticmethod
+    def _log(results: list[Outcome | Exception]) -> None:
+        for result in results:
+            if isinstance(result, Outcome) and not result.replayed:
+                event = result.event
+                log.info("event_recorded", case_id=str(event.case_id), event_id=str(event.event_id),
+                         type=event.type, sequence=event.sequence,
+                         correlation_id=str(event.correlation_id))
+            elif isinstance(result, Exception):
+                log.info("command_refused", reason=type(result).__name__)

@@ -1,76 +1,194 @@
-"""Intake's own store: which cases and inquiries exist, and every event it has appended."""
+"""Intake's own store: the case streams, every event appended, the outbox and idempotency keys.
+
+An event, its case's new version and its outbox entry are written in one transaction; the
+relay publishes from the outbox afterwards. The schema is owned by the alembic migrations in
+services/intake/migrations; these models are what the code reads and writes.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
-from sqlalchemy import Engine, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    Integer,
+    LargeBinary,
+    UniqueConstraint,
+    delete,
+    event,
+    func,
+    insert,
+    update,
+)
+from sqlalchemy.orm import registry
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
-from contracts.events import EventEnvelope, encode_event
-from services.intake.decisions import CaseNotFound, CaseState, new_inquiry_id
+from contracts.events import EventEnvelope, decode_event, encode_event
+from services.intake.decisions import CaseState
 
 
-class CaseStream(SQLModel, table=True):
+class IntakeTable(SQLModel, registry=registry()):
+    """Intake's tables live in their own metadata, apart from other services' models."""
+
+
+metadata = IntakeTable.metadata
+
+
+class CaseStream(IntakeTable, table=True):
     __tablename__ = "case_stream"
 
     case_id: UUID = Field(primary_key=True)
     version: int = Field(description="Sequence of the last event appended to the case.")
+    head_hash: str | None = Field(default=None, max_length=64)
+    state: str = Field(description="JSON of the rest of CaseState: closed flag, inquiries.")
 
 
-class KnownInquiry(SQLModel, table=True):
-    __tablename__ = "known_inquiry"
-
-    inquiry_id: UUID = Field(primary_key=True)
-    case_id: UUID = Field(index=True)
-
-
-class AppendedEvent(SQLModel, table=True):
-    __tablename__ = "appended_event"
-    __table_args__ = (UniqueConstraint("case_id", "sequence"),)
+class CaseEvent(IntakeTable, table=True):
+    __tablename__ = "case_event"
+    __table_args__ = (UniqueConstraint("case_id", "sequence", name="uq_case_event_sequence"),)
 
     event_id: UUID = Field(primary_key=True)
     case_id: UUID
     sequence: int
-    type: str
-    body: bytes
+    type: str = Field(max_length=64)
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Outbox(IntakeTable, table=True):
+    """Events committed but not yet acknowledged by the log, in commit order."""
+
+    __tablename__ = "outbox"
+
+    position: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    )
+    event_id: UUID = Field(foreign_key="case_event.event_id", unique=True)
+
+
+class IdempotencyRecord(IntakeTable, table=True):
+    __tablename__ = "idempotency_record"
+
+    key: str = Field(primary_key=True, max_length=255)
+    fingerprint: str = Field(max_length=64, description="SHA-256 of caller, method, path and body.")
+    event_id: UUID = Field(foreign_key="case_event.event_id")
+
+
+class StreamConflict(RuntimeError):
+    """Another writer appended to the case between our read and our write."""
 
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, pool_pre_ping=True)
-    SQLModel.metadata.create_all(engine)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_durability)
     return engine
 
 
-def load_case(session: Session, case_id: UUID) -> CaseState:
-    stream = session.get(CaseStream, case_id)
-    if stream is None:
-        raise CaseNotFound(case_id)
-    inquiries = session.exec(select(KnownInquiry.inquiry_id).where(KnownInquiry.case_id == case_id))
-    return CaseState(case_id=case_id, version=stream.version, inquiry_ids=frozenset(inquiries))
+def _sqlite_durability(dbapi_connection, _record) -> None:
+    # WAL with synchronous=FULL: every commit is on disk before intake answers 2xx,
+    # and the relay can read while a command is written.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
 
 
-def append(session: Session, event: EventEnvelope) -> None:
-    """Stage the event and the case's new version; the caller commits once it is on the log."""
-    stream = session.get(CaseStream, event.case_id)
-    if stream is None:
-        stream = CaseStream(case_id=event.case_id, version=0)
-    if event.sequence != stream.version + 1:
-        raise RuntimeError(f"sequence {event.sequence} does not follow version {stream.version}")
-    stream.version = event.sequence
-    session.add(stream)
-    if (inquiry_id := new_inquiry_id(event)) is not None:
-        session.add(KnownInquiry(inquiry_id=inquiry_id, case_id=event.case_id))
-    session.add(
-        AppendedEvent(
-            event_id=event.event_id,
-            case_id=event.case_id,
-            sequence=event.sequence,
-            type=event.type,
-            body=encode_event(event),
+def load_case(session: Session, case_id: UUID) -> CaseState | None:
+    row = session.get(CaseStream, case_id)
+    if row is None:
+        return None
+    return CaseState.from_json(row.case_id, row.version, row.head_hash, json.loads(row.state))
+
+
+def append(session: Session, before: CaseState | None, after: CaseState, event: EventEnvelope) -> None:
+    """Stage the event, the case's new state and the outbox entry; the caller commits.
+
+    The version check is a compare-and-set, so a second intake process writing the same
+    case concurrently makes this raise StreamConflict instead of forking the stream.
+    """
+    state = json.dumps(after.to_json(), sort_keys=True)
+    if before is None:
+        session.execute(insert(CaseStream).values(
+            case_id=after.case_id, version=after.version, head_hash=after.head_hash, state=state,
+        ))
+    else:
+        result = session.execute(
+            update(CaseStream)
+            .where(CaseStream.case_id == before.case_id, CaseStream.version == before.version)
+            .values(version=after.version, head_hash=after.head_hash, state=state)
         )
-    )
+        if result.rowcount != 1:
+            raise StreamConflict(str(before.case_id))
+    session.execute(insert(CaseEvent).values(
+        event_id=event.event_id, case_id=event.case_id, sequence=event.sequence,
+        type=event.type, body=encode_event(event),
+    ))
+    session.execute(insert(Outbox).values(event_id=event.event_id))
+
+
+def find_idempotency(session: Session, key: str) -> IdempotencyRecord | None:
+    return session.get(IdempotencyRecord, key)
+
+
+def remember_idempotency(session: Session, key: str, fingerprint: str, event_id: UUID) -> None:
+    session.add(IdempotencyRecord(key=key, fingerprint=fingerprint, event_id=event_id))
     session.flush()
+
+
+def load_event(session: Session, event_id: UUID) -> EventEnvelope:
+    body = session.exec(select(CaseEvent.body).where(CaseEvent.event_id == event_id)).one()
+    return decode_event(body)
+
+
+def case_events(session: Session, case_id: UUID) -> list[EventEnvelope]:
+    statement = select(CaseEvent.body).where(CaseEvent.case_id == case_id).order_by(CaseEvent.sequence)
+    return [decode_event(body) for body in session.exec(statement)]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An outbox entry with the exact bytes to publish."""
+
+    position: int
+    event_id: UUID
+    case_id: UUID
+    type: str
+    body: bytes
+
+
+def pending(engine: Engine, *, limit: int) -> list[Pending]:
+    """The oldest outbox entries, in commit order."""
+    statement = (
+        select(Outbox.position, CaseEvent.event_id, CaseEvent.case_id, CaseEvent.type, CaseEvent.body)
+        .join(CaseEvent, CaseEvent.event_id == Outbox.event_id)
+        .order_by(Outbox.position)
+        .limit(limit)
+    )
+    with Session(engine) as session:
+        return [Pending(*row) for row in session.exec(statement)]
+
+
+def mark_published(engine: Engine, positions: Sequence[int]) -> None:
+    if not positions:
+        return
+    with Session(engine) as session:
+        session.execute(delete(Outbox).where(Outbox.position.in_(positions)))
+        session.commit()
+
+
+def outbox_size(engine: Engine) -> int:
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(Outbox)).one()
+
+

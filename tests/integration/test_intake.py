@@ -6,7 +6,7 @@ import pytest
 
 from services.intake.app import create_app
 from services.intake.config import Settings
-from tests.support import FakeClock, read_topic, running
+from tests.support import FakeClock, eventually, read_topic, read_until, running
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +52,8 @@ async def test_a_report_opens_a_case_whose_events_reach_the_log_in_order(intake_
         )
         assert answer.status_code == 201, answer.text
 
-    on_log = [e for e in await read_topic(kafka, topics.case_events) if e["case_id"] == case_id]
+    messages = await read_until(kafka, topics.case_events, lambda m: len(m) >= 4)
+    on_log = [e for e in messages if e["case_id"] == case_id]
     assert [(e["type"], e["sequence"]) for e in on_log] == [
         ("report_received", 1),
         ("contact_lost", 2),
@@ -120,5 +121,8 @@ async def test_inquiry_validation_names_the_field(intake_app):
 async def test_health_and_readiness(intake_app):
     async with running(intake_app) as intake:
         assert (await intake.get("/healthz")).status_code == 200
-        ready = await intake.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["checks"] == {"database": True, "broker": True}
+        ready = await eventually(
+            lambda: intake.get("/readyz"), until=lambda r: r.json()["checks"]["broker"]
+        )
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": True, "broker": True, "outbox_backlog": 0}

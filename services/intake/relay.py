@@ -1,0 +1,140 @@
+"""The outbox relay: puts committed events on the log, in per-case order, at least once.
+
+Events of different cases are published concurrently; the events of one case strictly one
+after another, the next only once the log has acknowledged the previous (acks=all). A failed
+publish leaves that case's remaining events in the outbox, so a case's events reach the log in
+sequence order however often the broker goes away. An event may reach the log twice (acked,
+then intake died before removing it from the outbox); consumers deduplicate by event_id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import defaultdict
+
+import structlog
+from faststream.kafka import KafkaBroker
+from sqlalchemy import Engine
+
+from services.intake import store
+
+log = structlog.get_logger()
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        broker: KafkaBroker,
+        topic: str,
+        batch_size: int = 500,
+        idle_poll_seconds: float = 2.0,
+        publish_timeout_seconds: float = 15.0,
+        max_backoff_seconds: float = 5.0,
+    ) -> None:
+        self._engine = engine
+        self._broker = broker
+        self._topic = topic
+        self._batch_size = batch_size
+        self._idle_poll = idle_poll_seconds
+        self._publish_timeout = publish_timeout_seconds
+        self._max_backoff = max_backoff_seconds
+        self._work = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.connected = False
+
+    def wake(self) -> None:
+        """Called after each commit so new events go out without waiting for the next poll."""
+        self._work.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self, *, drain_seconds: float = 5.0) -> None:
+        """Give the outbox a moment to empty (a graceful shutdown leaves nothing behind), then stop."""
+        deadline = time.monotonic() + drain_seconds
+        while self.connected and time.monotonic() < deadline:
+            if await asyncio.to_thread(store.outbox_size, self._engine) == 0:
+                break
+            self.wake()
+            await asyncio.sleep(0.05)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        with contextlib.suppress(Exception):
+            await self._broker.stop()
+
+    async def _run(self) -> None:
+        await self._connect()
+        backoff = 0.1
+        while True:
+            try:
+                pending = await asyncio.to_thread(store.pending, self._engine, limit=self._batch_size)
+            except Exception as exc:
+                log.error("outbox_unreadable", error=type(exc).__name__, retry_in_seconds=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+                continue
+            if not pending:
+                await self._idle()
+                continue
+            published = await self._publish_in_case_order(pending)
+            await asyncio.to_thread(store.mark_published, self._engine, published)
+            if len(published) < len(pending):
+                log.warning("outbox_publish_incomplete", published=len(published),
+                            pending=len(pending), retry_in_seconds=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+            else:
+                backoff = 0.1
+
+    async def _idle(self) -> None:
+        self._work.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._work.wait(), self._idle_poll)
+
+    async def _connect(self) -> None:
+        """Keep trying: commands are accepted into the outbox while the log is away."""
+        delay = 0.2
+        while True:
+            try:
+                await self._broker.start()
+                self.connected = True
+                log.info("relay_connected")
+                return
+            except Exception as exc:  # aiokafka raises several connection error types
+                with contextlib.suppress(Exception):
+                    await self._broker.stop()  # drop a half-started producer before retrying
+                log.info("waiting_for_broker", error=type(exc).__name__, retry_in_seconds=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._max_backoff)
+
+    async def _publish_in_case_order(self, pending: list[store.Pending]) -> list[int]:
+        by_case: dict = defaultdict(list)
+        for entry in pending:
+            by_case[entry.case_id].append(entry)
+        published: list[int] = []
+        await asyncio.gather(*(self._publish_case(entries, published) for entries in by_case.values()))
+        return published
+
+    async def _publish_case(self, entries: list[store.Pending], published: list[int]) -> None:
+        for entry in entries:
+            try:
+                await asyncio.wait_for(self._publish(entry), self._publish_timeout)
+            except Exception as exc:
+                log.warning("publish_failed", case_id=str(entry.case_id),
+                            event_id=str(entry.event_id), error=type(exc).__name__)
+                return  # later events of this case wait for this one
+            published.append(entry.position)
+
+    async def _publish(self, entry: store.Pending) -> None:
+        await self._broker.publish(
+            entry.body,
+            self._topic,
+            key=str(entry.case_id).encode(),
+            headers={"event-type": entry.type},
+        )
