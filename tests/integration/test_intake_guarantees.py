@@ -1,0 +1,151 @@
+"""Intake's write-side guarantees against the real broker and both databases: idempotent
+retries, optimistic concurrency, gap-free sequences and an unbroken hash chain on the log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+
+from contracts import decode_event
+from contracts.chain import verify_chain
+from services.intake.app import create_app
+from services.intake.config import Settings
+from tests.support import FakeClock, read_until, running
+
+pytestmark = pytest.mark.integration
+
+REPORT = {
+    "subject": {"name": "Мирас Тестов (fictional)"},
+    "reporter": {"name": "Fictional Aunt", "relationship": "aunt"},
+    "summary": "Fictional: stopped answering calls after a trip.",
+}
+NOTE_LOST = {"last_contact_at": "2018-04", "circumstances": "Fictional: messages unread."}
+
+
+@pytest.fixture
+def intake_app(kafka, topics, database_url):
+    settings = Settings(
+        kafka_bootstrap_servers=kafka, case_events_topic=topics.case_events,
+        database_url=database_url("intake"), relay_idle_poll_seconds=0.2,
+    )
+    return create_app(settings, clock=FakeClock())
+
+
+def events_of(messages: list[dict], case_id: str) -> list[dict]:
+    return [m for m in messages if m["case_id"] == case_id]
+
+
+async def test_a_retried_command_with_the_same_key_records_one_event(intake_app, kafka, topics):
+    key = {"Idempotency-Key": f"report-{uuid.uuid4()}"}
+    async with running(intake_app) as intake:
+        first = await intake.post("/cases", json=REPORT, headers=key)
+        again = await intake.post("/cases", json=REPORT, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    on_log = await read_until(kafka, topics.case_events, lambda m: len(m) >= 1)
+    assert [m["event_id"] for m in on_log] == [first.json()["event_id"]]
+
+
+async def test_fifty_concurrent_retries_yield_one_response_and_one_event(intake_app, kafka, topics):
+    async with running(intake_app) as intake:
+        case_id = (await intake.post("/cases", json=REPORT)).json()["case_id"]
+        key = {"Idempotency-Key": str(uuid.uuid4())}
+        retries = await asyncio.gather(*(
+            intake.post(f"/cases/{case_id}/contact-lost", json=NOTE_LOST, headers=key)
+            for _ in range(50)
+        ))
+    assert {r.status_code for r in retries} == {201}
+    assert len({r.json()["event_id"] for r in retries}) == 1
+    await read_until(kafka, topics.case_events, lambda m: len(m) >= 2)
+    await asyncio.sleep(0.5)  # a duplicate, if any, would have been published by now
+    on_log = events_of(await read_until(kafka, topics.case_events, lambda m: len(m) >= 2), case_id)
+    assert [m["type"] for m in on_log] == ["report_received", "contact_lost"]
+
+
+async def test_the_same_key_with_a_different_body_is_refused_and_writes_nothing(intake_app):
+    key = {"Idempotency-Key": "one-key"}
+    async with running(intake_app) as intake:
+        case_id = (await intake.post("/cases", json=REPORT)).json()["case_id"]
+        first = await intake.post(f"/cases/{case_id}/contact-lost", json=NOTE_LOST, headers=key)
+        other = {**NOTE_LOST, "last_contact_at": "2019"}
+        reused = await intake.post(f"/cases/{case_id}/contact-lost", json=other, headers=key)
+        third = await intake.post(f"/cases/{case_id}/contact-lost", json=NOTE_LOST)
+    assert first.status_code == 201
+    assert reused.status_code == 422
+    assert reused.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+    assert third.json()["sequence"] == 3  # the refused retry took no sequence number
+
+
+async def test_a_command_based_on_a_stale_version_gets_409_with_the_current_version(intake_app):
+    async with running(intake_app) as intake:
+        opened = await intake.post("/cases", json=REPORT)
+        case_id = opened.json()["case_id"]
+        assert opened.headers["ETag"] == '"1"'
+        ok = await intake.post(f"/cases/{case_id}/contact-lost", json=NOTE_LOST, headers={"If-Match": '"1"'})
+        stale = await intake.post(f"/cases/{case_id}/contact-lost", json=NOTE_LOST, headers={"If-Match": '"1"'})
+        stale_body = await intake.post(
+            f"/cases/{case_id}/contact-lost", json={**NOTE_LOST, "expected_version": 1}
+        )
+        current = await intake.post(
+            f"/cases/{case_id}/contact-lost", json={**NOTE_LOST, "expected_version": 2}
+        )
+        disagree = await intake.post(
+            f"/cases/{case_id}/contact-lost", json={**NOTE_LOST, "expected_version": 3},
+            headers={"If-Match": '"2"'},
+        )
+    assert ok.status_code == 201 and ok.headers["ETag"] == '"2"'
+    for refused in (stale, stale_body):
+        assert refused.status_code == 409
+        assert refused.json()["detail"]["current_version"] == 2
+        assert refused.headers["ETag"] == '"2"'
+    assert current.status_code == 201 and current.json()["version"] == 3
+    assert disagree.status_code == 422
+
+
+async def test_concurrent_commands_get_gap_free_sequences_and_one_unbroken_chain(
+    intake_app, kafka, topics
+):
+    async with running(intake_app) as intake:
+        case_id = (await intake.post("/cases", json=REPORT)).json()["case_id"]
+        answers = await asyncio.gather(*(
+            intake.post(f"/cases/{case_id}/contact-lost", json={**NOTE_LOST, "last_contact_at": f"{1990 + i}"})
+            for i in range(30)
+        ))
+    assert sorted(a.json()["sequence"] for a in answers) == list(range(2, 32))
+    on_log = events_of(await read_until(kafka, topics.case_events, lambda m: len(m) >= 31), case_id)
+    assert [m["sequence"] for m in on_log] == list(range(1, 32))  # per-case order on the log
+    head = verify_chain(decode_event_dict(m) for m in on_log)
+    assert head == on_log[-1]["hash"]
+
+
+async def test_tampering_with_an_event_breaks_the_chain_at_that_event(intake_app, kafka, topics):
+    async with running(intake_app) as intake:
+        case_id = (await intake.post("/cases", json=REPORT)).json()["case_id"]
+        for _ in range(3):
+            await intake.post(f"/cases/{case_id}/contact-lost", json=NOTE_LOST)
+    on_log = events_of(await read_until(kafka, topics.case_events, lambda m: len(m) >= 4), case_id)
+    on_log[1]["data"]["last_contact_at"] = "2019"
+    with pytest.raises(ValueError, match="sequence 2"):
+        verify_chain(decode_event_dict(m) for m in on_log)
+
+
+async def test_a_body_over_the_limit_is_refused_with_413_before_anything_is_read(
+    kafka, topics, database_url
+):
+    settings = Settings(
+        kafka_bootstrap_servers=kafka, case_events_topic=topics.case_events,
+        database_url=database_url("intake"), max_body_bytes=2_000,
+    )
+    async with running(create_app(settings)) as intake:
+        big = await intake.post("/cases", json={**REPORT, "summary": "x" * 5_000})
+        fits = await intake.post("/cases", json=REPORT)
+    assert big.status_code == 413 and "2000 bytes" in big.json()["detail"]
+    assert fits.status_code == 201
+
+
+def decode_event_dict(message: dict):
+    return decode_event(json.dumps(message))
