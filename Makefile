@@ -6,13 +6,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-from-lock
 
-.PHONY: help install up down test test-unit schemas lock clean
+.PHONY: help install up down test test-unit schemas asyncapi lock clean
 
 help:
 	@echo "make up       run broker + intake + casefile + notify in the foreground (Ctrl-C stops)"
 	@echo "make down     stop a stack left running"
 	@echo "make test     run the whole test suite (unit, integration, end-to-end)"
-	@echo "make schemas  regenerate contracts/schemas/*.json from the event models"
+	@echo "make schemas  regenerate contracts/schemas/*.json and contracts/asyncapi.json from the event models"
+	@echo "make asyncapi regenerate only the AsyncAPI document of the topics"
 	@echo "make lock     re-resolve requirements.lock from pyproject.toml (needs uv)"
 
 $(STAMP): requirements.lock
@@ -38,6 +39,10 @@ test-unit: install
 
 schemas: install
 	$(PY) -m contracts.schemas
+	$(PY) -m contracts.asyncapi
+
+asyncapi: install
+	$(PY) -m contracts.asyncapi
 
 lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock

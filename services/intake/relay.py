@@ -18,6 +18,7 @@ import structlog
 from faststream.kafka import KafkaBroker
 from sqlalchemy import Engine
 
+from contracts.asyncapi import declare_case_events
 from services.intake import store
 
 log = structlog.get_logger()
@@ -37,7 +38,7 @@ class OutboxRelay:
     ) -> None:
         self._engine = engine
         self._broker = broker
-        self._topic = topic
+        self._publisher = declare_case_events(broker, topic)
         self._batch_size = batch_size
         self._idle_poll = idle_poll_seconds
         self._publish_timeout = publish_timeout_seconds
@@ -132,9 +133,8 @@ class OutboxRelay:
             published.append(entry.position)
 
     async def _publish(self, entry: store.Pending) -> None:
-        await self._broker.publish(
+        await self._publisher.publish(
             entry.body,
-            self._topic,
             key=str(entry.case_id).encode(),
             headers={"event-type": entry.type},
         )

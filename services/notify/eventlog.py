@@ -7,6 +7,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import Engine
 
 from contracts import InquiryOverdue, encode_event
+from contracts.asyncapi import declare_alert_events
 from services.notify.config import Settings
 from services.notify.handlers import case_event_handler
 from services.notify.scheduler import Probe, Publish
@@ -52,10 +53,11 @@ def caught_up_probe(subscriber) -> Probe:
 def alert_publisher(broker: KafkaBroker, topic: str) -> Publish:
     """Publish an alert keyed by its case, acknowledged by all in-sync replicas (acks=all)."""
 
+    publisher = declare_alert_events(broker, topic)
+
     async def publish(event: InquiryOverdue) -> None:
-        await broker.publish(
+        await publisher.publish(
             encode_event(event),
-            topic,
             key=str(event.case_id).encode(),
             headers={"event-type": event.type, "schema-version": str(event.schema_version)},
             correlation_id=str(event.correlation_id),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contracts.chain import seal
+import json
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -11,6 +12,8 @@ from pydantic import ValidationError
 
 from contracts import ContactLost, decode_event, encode_event
 from contracts.events import ContactLostData
+from contracts.asyncapi import DOCUMENT, render
+from contracts.events import EVENT_TYPES
 from contracts.schemas import SCHEMA_DIR, rendered_schemas
 
 
@@ -19,6 +22,20 @@ def test_committed_json_schemas_are_up_to_date():
     committed = {p.name: p.read_text(encoding="utf-8") for p in SCHEMA_DIR.glob("*.json")}
     stale = sorted(n for n in expected.keys() | committed.keys() if expected.get(n) != committed.get(n))
     assert not stale, f"contracts/schemas is stale for {stale}; run `make schemas` and commit"
+
+
+def test_committed_asyncapi_document_is_up_to_date():
+    assert DOCUMENT.read_text(encoding="utf-8") == render(), (
+        "contracts/asyncapi.json is stale; run `make asyncapi` and commit"
+    )
+
+
+def test_the_asyncapi_document_describes_both_topics_with_every_event_type():
+    document = json.loads(render())
+    addresses = {channel["address"] for channel in document["channels"].values()}
+    assert addresses == {"case-events", "alert-events"}
+    described = set(document["components"]["schemas"])
+    assert {model.__name__ for model in EVENT_TYPES} <= described
 
 
 def _contact_lost(**overrides) -> ContactLost:

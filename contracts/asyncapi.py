@@ -1,0 +1,68 @@
+"""The topics as an AsyncAPI document: `python -m contracts.asyncapi` writes contracts/asyncapi.json.
+
+The same declarations are what the producing services publish through, so the document
+describes the code that runs, and its payload schemas are the event models themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from contracts import topics
+from contracts.events import AnyEvent, InquiryOverdue
+
+DOCUMENT = Path(__file__).parent / "asyncapi.json"
+
+
+def declare_case_events(broker: Any, topic: str = topics.CASE_EVENTS) -> Any:
+    """Intake's publisher of case events on a faststream KafkaBroker."""
+    return broker.publisher(
+        topic,
+        schema=AnyEvent,
+        title=f"{topics.CASE_EVENTS}:Publish",
+        description=(
+            "Every event of every case, written by intake. Keyed by case_id, so one case's "
+            "events keep their order; infinite retention. At least once: consumers deduplicate "
+            "by event_id. Each event links to the previous one of its case by prev_hash."
+        ),
+    )
+
+
+def declare_alert_events(broker: Any, topic: str = topics.ALERT_EVENTS) -> Any:
+    """Notify's publisher of alert events on a faststream KafkaBroker."""
+    return broker.publisher(
+        topic,
+        schema=InquiryOverdue,
+        title=f"{topics.ALERT_EVENTS}:Publish",
+        description=(
+            "Alerts raised by notify, keyed by case_id; one per deadline, with an event_id "
+            "derived from the deadline so a re-publication is recognisably the same alert."
+        ),
+    )
+
+
+def render() -> str:
+    from faststream.kafka import KafkaBroker
+    from faststream.specification import AsyncAPI
+
+    broker = KafkaBroker("127.0.0.1:9092", description="Any Kafka 3.x/4.x cluster, or the embedded Tansu.")
+    declare_case_events(broker)
+    declare_alert_events(broker)
+    spec = AsyncAPI(
+        broker, title="Advocacy case tracker: event log", version="1", schema_version="3.0.0",
+        description="The Kafka topics the services share. Event schemas live in contracts/.",
+    ).to_specification()
+    return json.dumps(json.loads(spec.to_json()), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def main() -> int:
+    DOCUMENT.write_text(render(), encoding="utf-8")
+    print(f"wrote contracts/{DOCUMENT.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
