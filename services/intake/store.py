@@ -90,6 +90,7 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_durability)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
     return engine
 
 
@@ -102,6 +103,13 @@ def _sqlite_durability(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    dbapi_connection.isolation_level = None  # transactions are begun by _sqlite_begin_immediate
+
+
+def _sqlite_begin_immediate(connection) -> None:
+    # Take the write lock at BEGIN: a deferred transaction that read first would fail at once
+    # (SQLITE_BUSY_SNAPSHOT, no waiting) if the relay or another process committed meanwhile.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def load_case(session: Session, case_id: UUID) -> CaseState | None:

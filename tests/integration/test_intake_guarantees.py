@@ -149,3 +149,27 @@ async def test_a_body_over_the_limit_is_refused_with_413_before_anything_is_read
 
 def decode_event_dict(message: dict):
     return decode_event(json.dumps(message))
+
+
+async def test_two_intake_processes_on_one_database_never_fork_a_case(kafka, topics, database_url):
+    """Replicas share the store: the version compare-and-set keeps one gap-free stream."""
+    url = database_url("intake")
+    apps = [
+        create_app(Settings(kafka_bootstrap_servers=kafka, case_events_topic=topics.case_events,
+                            database_url=url, relay_idle_poll_seconds=0.2), clock=FakeClock())
+        for _ in range(2)
+    ]
+    async with running(apps[0]) as one, running(apps[1]) as two:
+        case_id = (await one.post("/cases", json=REPORT)).json()["case_id"]
+        answers = await asyncio.gather(*(
+            (one, two)[i % 2].post(f"/cases/{case_id}/contact-lost",
+                                   json={**NOTE_LOST, "last_contact_at": f"{1990 + i}"})
+            for i in range(20)
+        ))
+    assert [a.status_code for a in answers] == [201] * 20
+    assert sorted(a.json()["sequence"] for a in answers) == list(range(2, 22))
+    messages = await read_until(kafka, topics.case_events, lambda m: len({x["event_id"] for x in m}) >= 21)
+    first_seen = list(dict.fromkeys(m["event_id"] for m in events_of(messages, case_id)))
+    by_id = {m["event_id"]: m for m in messages}
+    assert [by_id[e]["sequence"] for e in first_seen] == list(range(1, 22))
+    assert verify_chain(decode_event_dict(by_id[e]) for e in first_seen) == by_id[first_seen[-1]]["hash"]
