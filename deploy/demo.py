@@ -5,9 +5,12 @@ Every name, place and story here is invented. It goes through intake's HTTP API 
 
 from __future__ import annotations
 
-import httpx
+import asyncio
 
-ACTOR = {"X-Actor": "demo-loader"}
+from services.intake.client import IntakeClient
+from services.intake.commands import RecordContactLost, RecordResponse, ReportCase, SendInquiry
+
+ACTOR = "demo-loader"
 
 CASES = [
     {
@@ -48,21 +51,20 @@ CASES = [
 
 def load_demo(intake_url: str) -> list[str]:
     """Record the demo cases through intake; returns the new case ids."""
+    return asyncio.run(_load(intake_url))
+
+
+async def _load(intake_url: str) -> list[str]:
     case_ids = []
-    with httpx.Client(base_url=intake_url, headers=ACTOR, timeout=30) as client:
+    async with IntakeClient.connect(intake_url, actor=ACTOR) as intake:
         for case in CASES:
-            case_id = _post(client, "/cases", case["report"])["case_id"]
-            _post(client, f"/cases/{case_id}/contact-lost", case["contact_lost"])
+            case_id = (await intake.record(ReportCase.model_validate(case["report"]))).case_id
+            await intake.record(RecordContactLost.model_validate(case["contact_lost"]), case_id=case_id)
             for inquiry in case["inquiries"]:
-                body = {k: v for k, v in inquiry.items() if k != "response"}
-                inquiry_id = _post(client, f"/cases/{case_id}/inquiries", body)["inquiry_id"]
+                sent = SendInquiry.model_validate({k: v for k, v in inquiry.items() if k != "response"})
+                inquiry_id = (await intake.record(sent, case_id=case_id)).inquiry_id
                 if "response" in inquiry:
-                    _post(client, f"/cases/{case_id}/inquiries/{inquiry_id}/responses", inquiry["response"])
-            case_ids.append(case_id)
+                    answer = RecordResponse.model_validate(inquiry["response"])
+                    await intake.record(answer, case_id=case_id, inquiry_id=inquiry_id)
+            case_ids.append(str(case_id))
     return case_ids
-
-
-def _post(client: httpx.Client, path: str, body: dict) -> dict:
-    response = client.post(path, json=body)
-    response.raise_for_status()
-    return response.json()

@@ -1,0 +1,94 @@
+"""A small typed client for intake's HTTP API, used by the demo loader and the tests.
+
+    async with IntakeClient.connect("http://127.0.0.1:8001", actor="caseworker-7") as intake:
+        opened = await intake.record(ReportCase(...))
+        await intake.record(RecordContactLost(...), case_id=opened.case_id)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+from services.intake import commands
+from services.intake.api import Recorded
+
+# Where each command is sent; `{case_id}` and `{inquiry_id}` are filled from the call.
+PATHS: dict[type[commands.Command], str] = {
+    commands.ReportCase: "/cases",
+    commands.RecordContactLost: "/cases/{case_id}/contact-lost",
+    commands.SendInquiry: "/cases/{case_id}/inquiries",
+    commands.RecordResponse: "/cases/{case_id}/inquiries/{inquiry_id}/responses",
+}
+
+
+class IntakeRefused(Exception):
+    """Intake answered with an error; `detail` is its explanation (field, rule, version)."""
+
+    def __init__(self, status_code: int, detail: Any) -> None:
+        super().__init__(f"intake refused the command ({status_code}): {detail}")
+        self.status_code = status_code
+        self.detail = detail
+
+
+class IntakeClient:
+    def __init__(self, http: httpx.AsyncClient, *, actor: str | None = None) -> None:
+        self._http = http
+        self._actor = actor
+
+    @classmethod
+    @asynccontextmanager
+    async def connect(
+        cls, base_url: str, *, actor: str | None = None, timeout: float = 30.0
+    ) -> AsyncIterator[IntakeClient]:
+        async with httpx.AsyncClient(base_url=base_url, timeout=timeout) as http:
+            yield cls(http, actor=actor)
+
+    async def record(
+        self,
+        command: commands.Command,
+        *,
+        case_id: UUID | str | None = None,
+        inquiry_id: UUID | str | None = None,
+        idempotency_key: str | None = None,
+        if_match: int | None = None,
+    ) -> Recorded:
+        """Send one command; returns the recorded event's receipt or raises IntakeRefused."""
+        path = path_for(command, case_id=case_id, inquiry_id=inquiry_id)
+        headers = {}
+        if self._actor:
+            headers["X-Actor"] = self._actor
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        if if_match is not None:
+            headers["If-Match"] = f'"{if_match}"'
+        response = await self._http.post(
+            path, json=command.model_dump(mode="json", exclude_none=True), headers=headers
+        )
+        if response.status_code != 201:
+            raise IntakeRefused(response.status_code, _detail(response))
+        return Recorded.model_validate_json(response.content)
+
+
+def path_for(
+    command: commands.Command, *, case_id: UUID | str | None, inquiry_id: UUID | str | None
+) -> str:
+    template = PATHS.get(type(command))
+    if template is None:
+        raise TypeError(f"no intake route for {type(command).__name__}")
+    if "{case_id}" in template and case_id is None:
+        raise TypeError(f"{type(command).__name__} needs case_id")
+    if "{inquiry_id}" in template and inquiry_id is None:
+        raise TypeError(f"{type(command).__name__} needs inquiry_id")
+    return template.format(case_id=case_id, inquiry_id=inquiry_id)
+
+
+def _detail(response: httpx.Response) -> Any:
+    try:
+        return response.json().get("detail")
+    except ValueError:
+        return response.text
