@@ -74,24 +74,28 @@ class OutboxRelay:
         backoff = 0.1
         while True:
             try:
-                pending = await asyncio.to_thread(store.pending, self._engine, limit=self._batch_size)
-            except Exception as exc:
-                log.error("outbox_unreadable", error=type(exc).__name__, retry_in_seconds=backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self._max_backoff)
-                continue
-            if not pending:
-                await self._idle()
-                continue
-            published = await self._publish_in_case_order(pending)
-            await asyncio.to_thread(store.mark_published, self._engine, published)
-            if len(published) < len(pending):
-                log.warning("outbox_publish_incomplete", published=len(published),
-                            pending=len(pending), retry_in_seconds=backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self._max_backoff)
-            else:
+                done = await self._relay_once()
+            except Exception as exc:  # the store is unreachable: nothing is lost, try again
+                log.error("outbox_unavailable", error=type(exc).__name__, retry_in_seconds=backoff)
+                done = False
+            if done:
                 backoff = 0.1
+            else:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+
+    async def _relay_once(self) -> bool:
+        """Publish one batch from the outbox; False if some of it must be retried."""
+        pending = await asyncio.to_thread(store.pending, self._engine, limit=self._batch_size)
+        if not pending:
+            await self._idle()
+            return True
+        published = await self._publish_in_case_order(pending)
+        await asyncio.to_thread(store.mark_published, self._engine, published)
+        if len(published) < len(pending):
+            log.warning("outbox_publish_incomplete", published=len(published), pending=len(pending))
+            return False
+        return True
 
     async def _idle(self) -> None:
         self._work.clear()
