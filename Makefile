@@ -6,12 +6,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-from-lock
 
-.PHONY: help install up down test test-unit schemas asyncapi lock clean
+.PHONY: help install up down test test-unit bench schemas asyncapi lock clean
 
 help:
 	@echo "make up       run broker + intake + casefile + notify in the foreground (Ctrl-C stops)"
 	@echo "make down     stop a stack left running"
 	@echo "make test     run the whole test suite (unit, integration, end-to-end)"
+	@echo "make bench    intake's commands/s and p50/p99 latency beside a no-work FastAPI baseline"
 	@echo "make schemas  regenerate contracts/schemas/*.json and contracts/asyncapi.json from the event models"
 	@echo "make asyncapi regenerate only the AsyncAPI document of the topics"
 	@echo "make lock     re-resolve requirements.lock from pyproject.toml (needs uv)"
@@ -36,6 +37,9 @@ test: install
 
 test-unit: install
 	$(PY) -m pytest tests/unit
+
+bench: install
+	$(PY) -m bench.intake
 
 schemas: install
 	$(PY) -m contracts.schemas

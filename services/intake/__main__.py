@@ -1,17 +1,24 @@
 """`python -m services.intake`: serve intake over HTTP."""
 
 import uvicorn
+from fastapi import FastAPI
 
 from services.intake.app import create_app
 from services.intake.config import Settings
 
 
+def serve(app: FastAPI, *, host: str, port: int) -> None:
+    """Serve an app as intake is served (bench.baseline reuses this to compare like with like)."""
+    uvicorn.run(
+        app, host=host, port=port, log_config=None, access_log=False,
+        # "auto" picks uvloop and httptools when installed (they are locked), asyncio and h11 if not.
+        loop="auto", http="auto",
+    )
+
+
 def main() -> None:
     settings = Settings()
-    uvicorn.run(
-        create_app(settings), host=settings.http_host, port=settings.http_port,
-        log_config=None, access_log=False,
-    )
+    serve(create_app(settings), host=settings.http_host, port=settings.http_port)
 
 
 if __name__ == "__main__":
