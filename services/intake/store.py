@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     UniqueConstraint,
+    bindparam,
     delete,
     event,
     func,
@@ -112,11 +113,35 @@ def _sqlite_begin_immediate(connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# The command writer's statements, built once: an ORM statement rebuilt per command (or a
+# unit-of-work flush) costs several times the SQL it runs, and the writer is intake's hot path.
+_streams, _events, _outbox, _keys = (
+    table.__table__ for table in (CaseStream, CaseEvent, Outbox, IdempotencyRecord)
+)
+_LOAD_CASE = select(_streams.c.version, _streams.c.head_hash, _streams.c.state).where(
+    _streams.c.case_id == bindparam("case_id", type_=_streams.c.case_id.type)
+)
+_OPEN_STREAM = insert(_streams)
+_ADVANCE_STREAM = update(_streams).where(  # compare-and-set on the version read
+    _streams.c.case_id == bindparam("expected_case_id", type_=_streams.c.case_id.type),
+    _streams.c.version == bindparam("expected_version", type_=_streams.c.version.type),
+)
+_INSERT_EVENT = insert(_events)
+_INSERT_OUTBOX = insert(_outbox)
+_FIND_KEY = select(_keys.c.fingerprint, _keys.c.event_id).where(
+    _keys.c.key == bindparam("key", type_=_keys.c.key.type)
+)
+_REMEMBER_KEY = insert(_keys)
+_LOAD_EVENT = select(_events.c.body).where(
+    _events.c.event_id == bindparam("event_id", type_=_events.c.event_id.type)
+)
+
+
 def load_case(session: Session, case_id: UUID) -> CaseState | None:
-    row = session.get(CaseStream, case_id)
+    row = session.connection().execute(_LOAD_CASE, {"case_id": case_id}).first()
     if row is None:
         return None
-    return CaseState.from_json(row.case_id, row.version, row.head_hash, json.loads(row.state))
+    return CaseState.from_json(case_id, row.version, row.head_hash, json.loads(row.state))
 
 
 def append(session: Session, before: CaseState | None, after: CaseState, event: EventEnvelope) -> None:
@@ -125,38 +150,46 @@ def append(session: Session, before: CaseState | None, after: CaseState, event: 
     The version check is a compare-and-set, so a second intake process writing the same
     case concurrently makes this raise StreamConflict instead of forking the stream.
     """
-    state = json.dumps(after.to_json(), sort_keys=True)
+    connection = session.connection()
+    stream = {"version": after.version, "head_hash": after.head_hash,
+              "state": json.dumps(after.to_json(), sort_keys=True)}
     if before is None:
-        session.execute(insert(CaseStream).values(
-            case_id=after.case_id, version=after.version, head_hash=after.head_hash, state=state,
-        ))
+        connection.execute(_OPEN_STREAM, {"case_id": after.case_id, **stream})
     else:
-        result = session.execute(
-            update(CaseStream)
-            .where(CaseStream.case_id == before.case_id, CaseStream.version == before.version)
-            .values(version=after.version, head_hash=after.head_hash, state=state)
+        result = connection.execute(
+            _ADVANCE_STREAM,
+            {"expected_case_id": before.case_id, "expected_version": before.version, **stream},
         )
         if result.rowcount != 1:
             raise StreamConflict(str(before.case_id))
-    session.execute(insert(CaseEvent).values(
-        event_id=event.event_id, case_id=event.case_id, sequence=event.sequence,
-        type=event.type, body=encode_event(event),
-    ))
-    session.execute(insert(Outbox).values(event_id=event.event_id))
+    connection.execute(_INSERT_EVENT, {
+        "event_id": event.event_id, "case_id": event.case_id, "sequence": event.sequence,
+        "type": event.type, "body": encode_event(event),
+    })
+    connection.execute(_INSERT_OUTBOX, {"event_id": event.event_id})
 
 
-def find_idempotency(session: Session, key: str) -> IdempotencyRecord | None:
-    return session.get(IdempotencyRecord, key)
+@dataclass(frozen=True)
+class IdempotencyKeyUse:
+    """The request an Idempotency-Key was first used for, and the event it recorded."""
+
+    fingerprint: str
+    event_id: UUID
+
+
+def find_idempotency(session: Session, key: str) -> IdempotencyKeyUse | None:
+    row = session.connection().execute(_FIND_KEY, {"key": key}).first()
+    return None if row is None else IdempotencyKeyUse(row.fingerprint, row.event_id)
 
 
 def remember_idempotency(session: Session, key: str, fingerprint: str, event_id: UUID) -> None:
-    session.add(IdempotencyRecord(key=key, fingerprint=fingerprint, event_id=event_id))
-    session.flush()
+    session.connection().execute(
+        _REMEMBER_KEY, {"key": key, "fingerprint": fingerprint, "event_id": event_id}
+    )
 
 
 def load_event(session: Session, event_id: UUID) -> EventEnvelope:
-    body = session.exec(select(CaseEvent.body).where(CaseEvent.event_id == event_id)).one()
-    return decode_event(body)
+    return decode_event(session.connection().execute(_LOAD_EVENT, {"event_id": event_id}).scalar_one())
 
 
 def case_events(session: Session, case_id: UUID) -> list[EventEnvelope]:
