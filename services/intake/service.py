@@ -141,31 +141,32 @@ class Intake:
         return [StoreUnavailable("the case is being written concurrently; retry")]
 
     def _decide_batch(self, session: Session, submissions: list[Submission]) -> list[Outcome | Exception]:
-        cases: dict[UUID, decisions.CaseState | None] = {}
+        batch = store.Batch(
+            session,
+            case_ids={s.case_id for s in submissions if s.case_id is not None},
+            keys={s.idempotency_key for s in submissions if s.idempotency_key is not None},
+        )
         results: list[Outcome | Exception] = []
         for submission in submissions:
             try:
-                results.append(self._decide_one(session, cases, submission))
+                results.append(self._decide_one(batch, submission))
             except (store.StreamConflict, SQLAlchemyError):
                 raise  # the batch rolls back and is retried or failed as a whole
             except Exception as refusal:  # raised before anything of this command was staged
                 results.append(refusal)
+        batch.write()
         return results
 
-    def _decide_one(
-        self, session: Session, cases: dict[UUID, decisions.CaseState | None], submission: Submission
-    ) -> Outcome:
+    def _decide_one(self, batch: store.Batch, submission: Submission) -> Outcome:
         if submission.idempotency_key is not None:
-            earlier = store.find_idempotency(session, submission.idempotency_key)
+            earlier = batch.key_use(submission.idempotency_key)
             if earlier is not None:
                 if earlier.fingerprint != submission.fingerprint:
                     raise IdempotencyKeyReused(submission.idempotency_key)
-                return Outcome(store.load_event(session, earlier.event_id), replayed=True)
+                return Outcome(batch.event(earlier.event_id), replayed=True)
         case = None
         if submission.case_id is not None:
-            if submission.case_id not in cases:
-                cases[submission.case_id] = store.load_case(session, submission.case_id)
-            case = cases[submission.case_id]
+            case = batch.case(submission.case_id)
             if case is None:
                 raise decisions.CaseNotFound(submission.case_id)
             if submission.expected_version not in (None, case.version):
@@ -175,13 +176,9 @@ class Intake:
             correlation_id=submission.correlation_id, new_id=self._new_id,
         )
         event = submission.decide(case, ctx)
-        after = decisions.evolve(case, event)
-        store.append(session, case, after, event)
-        cases[event.case_id] = after
+        batch.append(decisions.evolve(case, event), event)
         if submission.idempotency_key is not None:
-            store.remember_idempotency(
-                session, submission.idempotency_key, submission.fingerprint, event.event_id
-            )
+            batch.remember(submission.idempotency_key, submission.fingerprint, event.event_id)
         return Outcome(event)
 
     @staticmethod

@@ -8,7 +8,7 @@ services/intake/migrations; these models are what the code reads and writes.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
@@ -118,8 +118,8 @@ def _sqlite_begin_immediate(connection) -> None:
 _streams, _events, _outbox, _keys = (
     table.__table__ for table in (CaseStream, CaseEvent, Outbox, IdempotencyRecord)
 )
-_LOAD_CASE = select(_streams.c.version, _streams.c.head_hash, _streams.c.state).where(
-    _streams.c.case_id == bindparam("case_id", type_=_streams.c.case_id.type)
+_LOAD_CASES = select(_streams.c.case_id, _streams.c.version, _streams.c.head_hash, _streams.c.state).where(
+    _streams.c.case_id.in_(bindparam("case_ids", expanding=True))
 )
 _OPEN_STREAM = insert(_streams)
 _ADVANCE_STREAM = update(_streams).where(  # compare-and-set on the version read
@@ -128,45 +128,13 @@ _ADVANCE_STREAM = update(_streams).where(  # compare-and-set on the version read
 )
 _INSERT_EVENT = insert(_events)
 _INSERT_OUTBOX = insert(_outbox)
-_FIND_KEY = select(_keys.c.fingerprint, _keys.c.event_id).where(
-    _keys.c.key == bindparam("key", type_=_keys.c.key.type)
+_FIND_KEYS = select(_keys.c.key, _keys.c.fingerprint, _keys.c.event_id).where(
+    _keys.c.key.in_(bindparam("keys", expanding=True))
 )
 _REMEMBER_KEY = insert(_keys)
 _LOAD_EVENT = select(_events.c.body).where(
     _events.c.event_id == bindparam("event_id", type_=_events.c.event_id.type)
 )
-
-
-def load_case(session: Session, case_id: UUID) -> CaseState | None:
-    row = session.connection().execute(_LOAD_CASE, {"case_id": case_id}).first()
-    if row is None:
-        return None
-    return CaseState.from_json(case_id, row.version, row.head_hash, json.loads(row.state))
-
-
-def append(session: Session, before: CaseState | None, after: CaseState, event: EventEnvelope) -> None:
-    """Stage the event, the case's new state and the outbox entry; the caller commits.
-
-    The version check is a compare-and-set, so a second intake process writing the same
-    case concurrently makes this raise StreamConflict instead of forking the stream.
-    """
-    connection = session.connection()
-    stream = {"version": after.version, "head_hash": after.head_hash,
-              "state": json.dumps(after.to_json(), sort_keys=True)}
-    if before is None:
-        connection.execute(_OPEN_STREAM, {"case_id": after.case_id, **stream})
-    else:
-        result = connection.execute(
-            _ADVANCE_STREAM,
-            {"expected_case_id": before.case_id, "expected_version": before.version, **stream},
-        )
-        if result.rowcount != 1:
-            raise StreamConflict(str(before.case_id))
-    connection.execute(_INSERT_EVENT, {
-        "event_id": event.event_id, "case_id": event.case_id, "sequence": event.sequence,
-        "type": event.type, "body": encode_event(event),
-    })
-    connection.execute(_INSERT_OUTBOX, {"event_id": event.event_id})
 
 
 @dataclass(frozen=True)
@@ -177,19 +145,79 @@ class IdempotencyKeyUse:
     event_id: UUID
 
 
-def find_idempotency(session: Session, key: str) -> IdempotencyKeyUse | None:
-    row = session.connection().execute(_FIND_KEY, {"key": key}).first()
-    return None if row is None else IdempotencyKeyUse(row.fingerprint, row.event_id)
+class Batch:
+    """The cases and keys a batch of commands reads, and what it appends, in one transaction.
 
+    Everything is read with one query per table before the commands are decided, and written
+    with one statement per table afterwards, in decision order (the outbox keeps it). The
+    case versions are a compare-and-set against the versions read, so a second intake process
+    writing the same case concurrently makes `write` raise StreamConflict instead of forking
+    the stream.
+    """
 
-def remember_idempotency(session: Session, key: str, fingerprint: str, event_id: UUID) -> None:
-    session.connection().execute(
-        _REMEMBER_KEY, {"key": key, "fingerprint": fingerprint, "event_id": event_id}
-    )
+    def __init__(self, session: Session, *, case_ids: Collection[UUID], keys: Collection[str]) -> None:
+        self._connection = session.connection()
+        rows = self._connection.execute(_LOAD_CASES, {"case_ids": list(case_ids)}) if case_ids else ()
+        self._cases: dict[UUID, CaseState] = {
+            row.case_id: CaseState.from_json(row.case_id, row.version, row.head_hash, json.loads(row.state))
+            for row in rows
+        }
+        self._versions_read = {case_id: case.version for case_id, case in self._cases.items()}
+        rows = self._connection.execute(_FIND_KEYS, {"keys": list(keys)}) if keys else ()
+        self._key_uses = {row.key: IdempotencyKeyUse(row.fingerprint, row.event_id) for row in rows}
+        self._events: dict[UUID, EventEnvelope] = {}
+        self._new_keys: list[dict] = []
+        self._changed: dict[UUID, None] = {}  # an ordered set of the cases appended to
 
+    def case(self, case_id: UUID) -> CaseState | None:
+        """The case as it stands, including what this batch appended to it so far."""
+        return self._cases.get(case_id)
 
-def load_event(session: Session, event_id: UUID) -> EventEnvelope:
-    return decode_event(session.connection().execute(_LOAD_EVENT, {"event_id": event_id}).scalar_one())
+    def key_use(self, key: str) -> IdempotencyKeyUse | None:
+        return self._key_uses.get(key)
+
+    def event(self, event_id: UUID) -> EventEnvelope:
+        if event_id in self._events:
+            return self._events[event_id]
+        body = self._connection.execute(_LOAD_EVENT, {"event_id": event_id}).scalar_one()
+        return decode_event(body)
+
+    def append(self, after: CaseState, event: EventEnvelope) -> None:
+        """Stage the event, its outbox entry and the case's new state; `write` writes them."""
+        self._cases[after.case_id] = after
+        self._changed[after.case_id] = None
+        self._events[event.event_id] = event
+
+    def remember(self, key: str, fingerprint: str, event_id: UUID) -> None:
+        self._key_uses[key] = IdempotencyKeyUse(fingerprint, event_id)
+        self._new_keys.append({"key": key, "fingerprint": fingerprint, "event_id": event_id})
+
+    def write(self) -> None:
+        """Write what was staged; the caller commits."""
+        if not self._events:
+            return
+        opened, advanced = [], []
+        for case_id in self._changed:
+            case = self._cases[case_id]
+            stream = {"version": case.version, "head_hash": case.head_hash,
+                      "state": json.dumps(case.to_json(), sort_keys=True)}
+            if case_id in self._versions_read:
+                advanced.append({"expected_case_id": case_id,
+                                 "expected_version": self._versions_read[case_id], **stream})
+            else:
+                opened.append({"case_id": case_id, **stream})
+        if opened:
+            self._connection.execute(_OPEN_STREAM, opened)
+        if advanced and self._connection.execute(_ADVANCE_STREAM, advanced).rowcount != len(advanced):
+            raise StreamConflict("a case was appended to by another writer")
+        self._connection.execute(_INSERT_EVENT, [
+            {"event_id": event.event_id, "case_id": event.case_id, "sequence": event.sequence,
+             "type": event.type, "body": encode_event(event)}
+            for event in self._events.values()
+        ])
+        self._connection.execute(_INSERT_OUTBOX, [{"event_id": event_id} for event_id in self._events])
+        if self._new_keys:
+            self._connection.execute(_REMEMBER_KEY, self._new_keys)
 
 
 def case_events(session: Session, case_id: UUID) -> list[EventEnvelope]:
