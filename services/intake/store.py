@@ -91,7 +91,7 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_durability)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -104,13 +104,22 @@ def _sqlite_durability(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-    dbapi_connection.isolation_level = None  # transactions are begun by _sqlite_begin_immediate
+    dbapi_connection.isolation_level = None  # transactions are begun by _sqlite_begin
 
 
-def _sqlite_begin_immediate(connection) -> None:
-    # Take the write lock at BEGIN: a deferred transaction that read first would fail at once
-    # (SQLITE_BUSY_SNAPSHOT, no waiting) if the relay or another process committed meanwhile.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(connection) -> None:
+    # A writing transaction takes the write lock at BEGIN: a deferred one that read first would
+    # fail at once (SQLITE_BUSY_SNAPSHOT, no waiting) if the relay or another process committed
+    # meanwhile. One that only reads (READS_ONLY) begins deferred: in WAL it reads a snapshot
+    # and never makes the command writer wait for the lock.
+    if connection.get_execution_options().get("intake_reads_only"):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+READS_ONLY = {"intake_reads_only": True}
+"""Execution options for a connection that never writes."""
 
 
 # The command writer's statements, built once: an ORM statement rebuilt per command (or a
@@ -244,8 +253,9 @@ def pending(engine: Engine, *, limit: int) -> list[Pending]:
         .order_by(Outbox.position)
         .limit(limit)
     )
-    with Session(engine) as session:
-        return [Pending(*row) for row in session.exec(statement)]
+    with engine.connect() as connection:
+        connection.execution_options(**READS_ONLY)
+        return [Pending(*row) for row in connection.execute(statement)]
 
 
 def mark_published(engine: Engine, positions: Sequence[int]) -> None:
@@ -257,7 +267,8 @@ def mark_published(engine: Engine, positions: Sequence[int]) -> None:
 
 
 def outbox_size(engine: Engine) -> int:
-    with Session(engine) as session:
-        return session.exec(select(func.count()).select_from(Outbox)).one()
+    with engine.connect() as connection:
+        connection.execution_options(**READS_ONLY)
+        return connection.execute(select(func.count()).select_from(Outbox)).scalar_one()
 
 
