@@ -86,6 +86,7 @@ class OutboxRelay:
 
     async def _relay_once(self) -> bool:
         """Publish one batch from the outbox; False if some of it must be retried."""
+        self._work.clear()  # before reading: a commit from now on is seen by this read or wakes the next
         pending = await asyncio.to_thread(store.pending, self._engine, limit=self._batch_size)
         if not pending:
             await self._idle()
@@ -98,7 +99,6 @@ class OutboxRelay:
         return True
 
     async def _idle(self) -> None:
-        self._work.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._work.wait(), self._idle_poll)
 
@@ -129,7 +129,8 @@ class OutboxRelay:
     async def _publish_case(self, entries: list[store.Pending], published: list[int]) -> None:
         for entry in entries:
             try:
-                await asyncio.wait_for(self._publish(entry), self._publish_timeout)
+                async with asyncio.timeout(self._publish_timeout):  # no task per event, unlike wait_for
+                    await self._publish(entry)
             except Exception as exc:
                 log.warning("publish_failed", case_id=str(entry.case_id),
                             event_id=str(entry.event_id), error=type(exc).__name__)
