@@ -1,0 +1,201 @@
+"""Events about the person and the family: the report, contact, information, status, reprisals."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field
+
+from contracts.envelope import EventEnvelope
+from contracts.partial_dates import PartialDate
+from contracts.values import (
+    Consent,
+    ContactChannel,
+    LongText,
+    Reporter,
+    ShortText,
+    Subject,
+    Value,
+)
+
+
+class ReportReceivedData(Value):
+    omitted_at_default = frozenset({"consent"})
+
+    subject: Subject
+    reporter: Reporter
+    summary: LongText = Field(description="What the reporter told the caseworker.")
+    consent: Consent = Field(
+        default=Consent(),
+        description="What the family agreed the case may be shared with; absent means nothing.",
+    )
+
+
+class ReportReceived(EventEnvelope):
+    """A relative or witness reported the subject missing or detained; this opens the case."""
+
+    type: Literal["report_received"] = "report_received"
+    schema_version: Literal[1] = 1
+    data: ReportReceivedData
+
+
+class ContactLostData(Value):
+    omitted_at_default = frozenset({"channel"})
+
+    last_contact_at: PartialDate = Field(description="Last time the family heard from the subject.")
+    circumstances: LongText = Field(description="How and where contact was lost.")
+    channel: ContactChannel | None = Field(
+        default=None, description="How the family was last in touch with the subject."
+    )
+
+
+class ContactLost(EventEnvelope):
+    """The family lost contact with the subject."""
+
+    type: Literal["contact_lost"] = "contact_lost"
+    schema_version: Literal[1] = 1
+    data: ContactLostData
+
+
+class ContactRestoredData(Value):
+    restored_at: PartialDate = Field(description="When the family heard from the subject again.")
+    channel: ContactChannel | None = Field(default=None, description="How the contact came back.")
+    circumstances: LongText = Field(
+        description="What the contact was like.",
+        examples=["A short video call from an unknown number."],
+    )
+
+
+class ContactRestored(EventEnvelope):
+    """The family is in touch with the subject again."""
+
+    type: Literal["contact_restored"] = "contact_restored"
+    schema_version: Literal[1] = 1
+    data: ContactRestoredData
+
+
+class Reliability(StrEnum):
+    RUMOUR = "rumour"
+    UNVERIFIED = "unverified"
+    CONFIRMED = "confirmed"
+
+
+class InformationReceivedData(Value):
+    received_at: PartialDate = Field(description="When the information reached the NGO.")
+    source: ShortText = Field(
+        description="Where it came from, described without exposing the source more than needed.",
+        examples=["a former detainee", "a neighbour of the family"],
+    )
+    reliability: Reliability = Field(description="How far the caseworker trusts it.")
+    content: LongText = Field(examples=["Said to be held in a camp near the city since 2018."])
+
+
+class InformationReceived(EventEnvelope):
+    """Second-hand information about the subject arrived, from rumour to confirmed fact."""
+
+    type: Literal["information_received"] = "information_received"
+    schema_version: Literal[1] = 1
+    data: InformationReceivedData
+
+
+class SubjectStatus(StrEnum):
+    MISSING = "missing"
+    DETAINED = "detained"
+    IN_CAMP = "in_camp"
+    SENTENCED = "sentenced"
+    RELEASED = "released"
+    RETURNED = "returned"
+    DECEASED = "deceased"
+    UNKNOWN = "unknown"
+
+
+class StatusChangedData(Value):
+    status: SubjectStatus = Field(description="The subject's situation from `effective_at` on.")
+    effective_at: PartialDate = Field(description="Since when the status holds, as far as known.")
+    source: ShortText = Field(
+        description="What the change is based on.",
+        examples=["official response of 2025-02-20", "account of a released detainee"],
+    )
+
+
+class StatusChanged(EventEnvelope):
+    """What is known of the subject's situation changed (detained, sentenced, released...)."""
+
+    type: Literal["status_changed"] = "status_changed"
+    schema_version: Literal[1] = 1
+    data: StatusChangedData
+
+
+class ThreatTarget(StrEnum):
+    FAMILY = "family"
+    REPORTER = "reporter"
+    ADVOCATE = "advocate"
+    WITNESS = "witness"
+    OTHER = "other"
+
+
+class ThreatKind(StrEnum):
+    THREAT = "threat"
+    INTIMIDATION = "intimidation"
+    QUESTIONING = "questioning"
+    DETENTION = "detention"
+    SURVEILLANCE = "surveillance"
+    HACKING = "hacking"
+    TRAVEL_BAN = "travel_ban"
+    LOSS_OF_LIVELIHOOD = "loss_of_livelihood"
+    OTHER = "other"
+
+
+class ThreatReportedData(Value):
+    target: ThreatTarget = Field(description="Who was targeted.")
+    kind: ThreatKind = Field(description="What was done to them.")
+    happened_at: PartialDate = Field(description="When it happened.")
+    description: LongText = Field(
+        examples=["Relatives in Xinjiang were told to make the family stop speaking to NGOs."]
+    )
+
+
+class ThreatReported(EventEnvelope):
+    """The family, the reporter or the advocate was threatened or suffered a reprisal."""
+
+    type: Literal["threat_reported"] = "threat_reported"
+    schema_version: Literal[1] = 1
+    data: ThreatReportedData
+
+
+class PublicActionKind(StrEnum):
+    PROTEST = "protest"
+    MEDIA = "media"
+    UN_SUBMISSION = "un_submission"
+    SOCIAL_MEDIA = "social_media"
+    PETITION = "petition"
+    OTHER = "other"
+
+
+class PublicActionTakenData(Value):
+    kind: PublicActionKind
+    taken_at: PartialDate = Field(description="When the action took place.")
+    description: LongText
+    reference: ShortText | None = Field(
+        default=None, description="E.g. the UN communication number or the article's address."
+    )
+
+
+class PublicActionTaken(EventEnvelope):
+    """The case was taken public: a protest, a media story, a submission to a UN body."""
+
+    type: Literal["public_action_taken"] = "public_action_taken"
+    schema_version: Literal[1] = 1
+    data: PublicActionTakenData
+
+
+CASE_EVENT_TYPES: tuple[type[EventEnvelope], ...] = (
+    ReportReceived,
+    ContactLost,
+    ContactRestored,
+    InformationReceived,
+    StatusChanged,
+    ThreatReported,
+    PublicActionTaken,
+)
