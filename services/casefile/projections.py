@@ -14,17 +14,21 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from contracts.events import (
+    CaseClosed,
+    CaseReopened,
     ContactLost,
     EventEnvelope,
     InquiryOverdue,
     InquirySent,
+    InquiryWithdrawn,
     OfficialResponseReceived,
     ReportReceived,
+    StatusChanged,
 )
 from contracts.partial_dates import sort_key
 
-AWAITING, OVERDUE, ANSWERED = "awaiting", "overdue", "answered"
-OPEN = "open"
+AWAITING, OVERDUE, ANSWERED, WITHDRAWN = "awaiting", "overdue", "answered", "withdrawn"
+OPEN, CLOSED = "open", "closed"
 AWAITING_REPORT = "awaiting_report"  # events arrived before the report that opens the case
 
 
@@ -36,7 +40,10 @@ def instant(moment: datetime) -> str:
 @dataclass(frozen=True)
 class CaseView:
     case_id: UUID
+    # awaiting_report, open, the subject's latest status (detained, sentenced...) or closed
     status: str = AWAITING_REPORT
+    subject_status: str | None = None  # as of the latest effective date, even while closed
+    subject_status_key: str | None = None  # effective date's sort key, then sequence
     subject_name: str | None = None
     reporter_name: str | None = None
     reporter_relationship: str | None = None
@@ -117,11 +124,16 @@ def project_inquiry(current: InquiryView | None, event: EventEnvelope) -> Inquir
             sent_at=data.sent_at,
             due_at=base.due_at or explicit_due,  # a deadline notify reported takes precedence
         )
+    # Precedence withdrawn > answered > overdue > awaiting keeps the state independent of
+    # where an overdue alert (another topic) lands among the case's own events.
     if isinstance(event, OfficialResponseReceived):
         received = event.data.received_at
-        return replace(base, state=ANSWERED, answered_at=_earliest(base.answered_at, received))
+        state = WITHDRAWN if base.state == WITHDRAWN else ANSWERED
+        return replace(base, state=state, answered_at=_earliest(base.answered_at, received))
+    if isinstance(event, InquiryWithdrawn):
+        return replace(base, state=WITHDRAWN)
     if isinstance(event, InquiryOverdue):
-        state = ANSWERED if base.state == ANSWERED else OVERDUE
+        state = base.state if base.state in (ANSWERED, WITHDRAWN) else OVERDUE
         return replace(base, state=state, due_at=instant(event.data.due_at))
     return base
 
@@ -149,6 +161,12 @@ def project_case(
     elif isinstance(event, ContactLost):
         last_contact_at = _latest(case.last_contact_at, event.data.last_contact_at)
         case = replace(case, last_contact_at=last_contact_at)
+    elif isinstance(event, StatusChanged):
+        case = _subject_status(case, event)
+    elif isinstance(event, CaseClosed):
+        case = replace(case, status=CLOSED)
+    elif isinstance(event, CaseReopened):
+        case = replace(case, status=case.subject_status or OPEN)
     if not isinstance(event, InquiryOverdue):  # notify numbers its own stream; not the case's
         case = replace(case, last_sequence=max(case.last_sequence, event.sequence))
     return _recount(case, inquiry_before, inquiry_after)
@@ -180,8 +198,22 @@ def _recount(case: CaseView, before: InquiryView | None, after: InquiryView | No
 
 
 def _flags(state: str) -> tuple[int, int, int]:
-    """(open, overdue, answered) membership of one inquiry state."""
-    return {AWAITING: (1, 0, 0), OVERDUE: (1, 1, 0), ANSWERED: (0, 0, 1)}[state]
+    """(open, overdue, answered) membership of one inquiry state; a withdrawn one is in none."""
+    flags = {AWAITING: (1, 0, 0), OVERDUE: (1, 1, 0), ANSWERED: (0, 0, 1), WITHDRAWN: (0, 0, 0)}
+    return flags[state]
+
+
+def _subject_status(case: CaseView, event: StatusChanged) -> CaseView:
+    """The status with the latest effective date wins (ties: the later event), so a status
+    recorded late about the past does not overwrite what is known about the present."""
+    key = f"{sort_key(event.data.effective_at)}#{event.sequence:012d}"
+    if case.subject_status_key is not None and key <= case.subject_status_key:
+        return case
+    status = event.data.status.value
+    return replace(
+        case, subject_status=status, subject_status_key=key,
+        status=case.status if case.status == CLOSED else status,
+    )
 
 
 def _latest(current: str | None, candidate: str) -> str:

@@ -25,6 +25,8 @@ class CaseSummary(SQLModel, table=True):
 
     case_id: UUID = Field(primary_key=True)
     status: str
+    subject_status: str | None = None
+    subject_status_key: str | None = None
     subject_name: str | None = None
     reporter_name: str | None = None
     reporter_relationship: str | None = None

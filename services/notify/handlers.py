@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from contracts import InquirySent, OfficialResponseReceived, decode_event
+from contracts import InquirySent, InquiryWithdrawn, OfficialResponseReceived, decode_event
 from contracts.events import EventEnvelope
 from services.notify import store
 from services.notify.deadlines import inquiry_due_at
@@ -35,6 +35,9 @@ def apply(session: Session, event: EventEnvelope, *, default_response_days: int)
         # An alert already raised stays raised; withdrawing it is a later feature.
         known = store.mark_answered(session, event.data.inquiry_id, event.recorded_at)
         return "answered" if known else "answer_for_unknown_inquiry"
+    if isinstance(event, InquiryWithdrawn):
+        known = store.stop_tracking(session, event.data.inquiry_id)
+        return "withdrawn" if known else "withdrawal_of_unknown_inquiry"
     return "ignored"
 
 

@@ -106,6 +106,19 @@ def mark_answered(session: Session, inquiry_id: UUID, answered_at: datetime) -> 
     return True
 
 
+def stop_tracking(session: Session, inquiry_id: UUID) -> bool:
+    """Forget a withdrawn inquiry's deadline, so it never goes overdue; False if unknown.
+
+    An alert already raised for it stays, like one raised before an answer arrived. The
+    scheduler re-reads the inquiry under a row lock before raising, so it cannot race this.
+    """
+    inquiry = session.get(TrackedInquiry, inquiry_id)
+    if inquiry is None:
+        return False
+    session.delete(inquiry)
+    return True
+
+
 def due_query(now: datetime, *, limit: int) -> Select:
     """Unanswered, unalerted inquiries due by `now`, earliest first: a range on the due_at index."""
     return (
