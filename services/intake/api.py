@@ -9,8 +9,26 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 from pydantic import BaseModel, Field
 
-from services.intake import decisions
-from services.intake.commands import Command, RecordContactLost, RecordResponse, ReportCase, SendInquiry
+from services.intake import case_decisions, casework_decisions, decisions, inquiry_decisions
+from services.intake.commands import (
+    AddNote,
+    AssignCase,
+    AttachEvidence,
+    CloseCase,
+    Command,
+    RecordContactLost,
+    RecordContactRestored,
+    RecordInformation,
+    RecordPublicAction,
+    RecordResponse,
+    RecordStatusChange,
+    ReopenCase,
+    ReportCase,
+    ReportThreat,
+    SendFollowUp,
+    SendInquiry,
+    WithdrawInquiry,
+)
 from services.intake.service import Decide, Intake, Submission
 
 router = APIRouter()
@@ -104,10 +122,12 @@ async def record(
 CREATED = {"status_code": status.HTTP_201_CREATED, "response_model": Recorded}
 
 
+# --- the person and the family ----------------------------------------------------------------
+
 @router.post("/cases", **CREATED, summary="Report a missing or detained person (opens a case)")
 async def report_case(command: ReportCase, intake: IntakeDep, meta: MetaDep, response: Response):
     recorded = await record(
-        intake, meta, response, None, command, lambda _, ctx: decisions.open_case(command, ctx)
+        intake, meta, response, None, command, lambda _, ctx: case_decisions.open_case(command, ctx)
     )
     response.headers["Location"] = f"/cases/{recorded.case_id}"
     return recorded
@@ -118,15 +138,137 @@ async def record_contact_lost(
     case_id: UUID, command: RecordContactLost, intake: IntakeDep, meta: MetaDep, response: Response
 ):
     return await record(intake, meta, response, case_id, command,
-                        lambda case, ctx: decisions.record_contact_lost(case, command, ctx))
+                        lambda case, ctx: case_decisions.record_contact_lost(case, command, ctx))
 
+
+@router.post(
+    "/cases/{case_id}/contact-restored", **CREATED,
+    summary="Record that the family is in touch with the person again",
+)
+async def record_contact_restored(
+    case_id: UUID, command: RecordContactRestored, intake: IntakeDep, meta: MetaDep,
+    response: Response,
+):
+    decide = case_decisions.record_contact_restored
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: decide(case, command, ctx))
+
+
+@router.post(
+    "/cases/{case_id}/information", **CREATED,
+    summary="Record information received about the person, with its reliability",
+)
+async def record_information(
+    case_id: UUID, command: RecordInformation, intake: IntakeDep, meta: MetaDep, response: Response
+):
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: case_decisions.record_information(case, command, ctx))
+
+
+@router.post(
+    "/cases/{case_id}/status", **CREATED,
+    summary="Record a change in the person's situation (detained, sentenced, released...)",
+)
+async def record_status_change(
+    case_id: UUID, command: RecordStatusChange, intake: IntakeDep, meta: MetaDep, response: Response
+):
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: case_decisions.record_status_change(case, command, ctx))
+
+
+@router.post(
+    "/cases/{case_id}/threats", **CREATED,
+    summary="Report a threat or reprisal against the family, the reporter or the advocate",
+)
+async def report_threat(
+    case_id: UUID, command: ReportThreat, intake: IntakeDep, meta: MetaDep, response: Response
+):
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: case_decisions.report_threat(case, command, ctx))
+
+
+@router.post(
+    "/cases/{case_id}/public-actions", **CREATED,
+    summary="Record a public action: a protest, a media story, a UN submission",
+)
+async def record_public_action(
+    case_id: UUID, command: RecordPublicAction, intake: IntakeDep, meta: MetaDep, response: Response
+):
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: case_decisions.record_public_action(case, command, ctx))
+
+
+# --- the NGO's own work on the case -----------------------------------------------------------
+
+@router.post("/cases/{case_id}/notes", **CREATED, summary="Add a caseworker's note to the case")
+async def add_note(
+    case_id: UUID, command: AddNote, intake: IntakeDep, meta: MetaDep, response: Response
+):
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: casework_decisions.add_note(case, command, ctx))
+
+
+@router.post(
+    "/cases/{case_id}/evidence", **CREATED,
+    summary="Record a file filed with the case: its metadata and SHA-256 only, never its content",
+)
+async def attach_evidence(
+    case_id: UUID, command: AttachEvidence, intake: IntakeDep, meta: MetaDep, response: Response
+):
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: casework_decisions.attach_evidence(case, command, ctx))
+
+
+@router.post(
+    "/cases/{case_id}/assignment", **CREATED, summary="Make a caseworker responsible for the case"
+)
+async def assign_case(
+    case_id: UUID, command: AssignCase, intake: IntakeDep, meta: MetaDep, response: Response
+):
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: casework_decisions.assign_case(case, command, ctx))
+
+
+@router.post(
+    "/cases/{case_id}/closure", **CREATED,
+    summary="Close the case with its outcome; nothing more is recorded until it is reopened",
+)
+async def close_case(
+    case_id: UUID, command: CloseCase, intake: IntakeDep, meta: MetaDep, response: Response
+):
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: casework_decisions.close_case(case, command, ctx))
+
+
+@router.post("/cases/{case_id}/reopening", **CREATED, summary="Reopen a closed case")
+async def reopen_case(
+    case_id: UUID, command: ReopenCase, intake: IntakeDep, meta: MetaDep, response: Response
+):
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: casework_decisions.reopen_case(case, command, ctx))
+
+
+# --- inquiries to institutions ----------------------------------------------------------------
 
 @router.post("/cases/{case_id}/inquiries", **CREATED, summary="Record an inquiry sent to an institution")
 async def send_inquiry(
     case_id: UUID, command: SendInquiry, intake: IntakeDep, meta: MetaDep, response: Response
 ):
     return await record(intake, meta, response, case_id, command,
-                        lambda case, ctx: decisions.send_inquiry(case, command, ctx))
+                        lambda case, ctx: inquiry_decisions.send_inquiry(case, command, ctx))
+
+
+@router.post(
+    "/cases/{case_id}/inquiries/{inquiry_id}/follow-ups", **CREATED,
+    summary="Record a follow-up or reminder sent on an inquiry",
+)
+async def send_follow_up(
+    case_id: UUID, inquiry_id: UUID, command: SendFollowUp, intake: IntakeDep, meta: MetaDep,
+    response: Response,
+):
+    decide = inquiry_decisions.send_follow_up
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: decide(case, inquiry_id, command, ctx))
 
 
 @router.post(
@@ -137,5 +279,19 @@ async def record_response(
     case_id: UUID, inquiry_id: UUID, command: RecordResponse, intake: IntakeDep, meta: MetaDep,
     response: Response,
 ):
+    decide = inquiry_decisions.record_response
     return await record(intake, meta, response, case_id, command,
-                        lambda case, ctx: decisions.record_response(case, inquiry_id, command, ctx))
+                        lambda case, ctx: decide(case, inquiry_id, command, ctx))
+
+
+@router.post(
+    "/cases/{case_id}/inquiries/{inquiry_id}/withdrawal", **CREATED,
+    summary="Withdraw an inquiry; its deadline stops and no answer is awaited",
+)
+async def withdraw_inquiry(
+    case_id: UUID, inquiry_id: UUID, command: WithdrawInquiry, intake: IntakeDep, meta: MetaDep,
+    response: Response,
+):
+    decide = inquiry_decisions.withdraw_inquiry
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: decide(case, inquiry_id, command, ctx))

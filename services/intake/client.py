@@ -21,8 +21,20 @@ from services.intake.api import Recorded
 PATHS: dict[type[commands.Command], str] = {
     commands.ReportCase: "/cases",
     commands.RecordContactLost: "/cases/{case_id}/contact-lost",
+    commands.RecordContactRestored: "/cases/{case_id}/contact-restored",
+    commands.RecordInformation: "/cases/{case_id}/information",
+    commands.RecordStatusChange: "/cases/{case_id}/status",
+    commands.ReportThreat: "/cases/{case_id}/threats",
+    commands.RecordPublicAction: "/cases/{case_id}/public-actions",
+    commands.AddNote: "/cases/{case_id}/notes",
+    commands.AttachEvidence: "/cases/{case_id}/evidence",
+    commands.AssignCase: "/cases/{case_id}/assignment",
+    commands.CloseCase: "/cases/{case_id}/closure",
+    commands.ReopenCase: "/cases/{case_id}/reopening",
     commands.SendInquiry: "/cases/{case_id}/inquiries",
+    commands.SendFollowUp: "/cases/{case_id}/inquiries/{inquiry_id}/follow-ups",
     commands.RecordResponse: "/cases/{case_id}/inquiries/{inquiry_id}/responses",
+    commands.WithdrawInquiry: "/cases/{case_id}/inquiries/{inquiry_id}/withdrawal",
 }
 
 

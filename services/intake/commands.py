@@ -1,11 +1,47 @@
-"""What a caseworker asks intake to record: HTTP request bodies, in the imperative."""
+"""What a caseworker asks intake to record: HTTP request bodies, in the imperative.
+
+Every example is fictional. Fields added after a command was first published are optional
+with the safe default (nothing shared, nothing classified), so older clients keep working.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from contracts.case_events import (
+    PublicActionKind,
+    Reliability,
+    SubjectStatus,
+    ThreatKind,
+    ThreatTarget,
+)
+from contracts.casework_events import (
+    MAX_EVIDENCE_BYTES,
+    AccountId,
+    CaseOutcome,
+    FileName,
+    MediaType,
+)
+from contracts.inquiry_events import Reference, ResponseClassification
 from contracts.partial_dates import PartialDate
-from contracts.values import Channel, LongText, Recipient, Reporter, Subject
+from contracts.values import (
+    Channel,
+    Consent,
+    ContactChannel,
+    LongText,
+    Recipient,
+    Reporter,
+    Sha256,
+    ShortText,
+    Subject,
+)
+
+
+def example(**body: Any) -> ConfigDict:
+    """The command's OpenAPI example: one realistic, fictional request body."""
+    return ConfigDict(json_schema_extra={"examples": [body]})
 
 
 class Command(BaseModel):
@@ -19,26 +55,191 @@ class Command(BaseModel):
 
 
 class ReportCase(Command):
+    model_config = example(
+        subject={
+            "name": "Айгүл Сапарқызы (fictional)",
+            "other_names": [
+                {"value": "Aigul Saparkyzy (fictional)", "kind": "latin_transliteration"},
+                {"value": "艾古丽·萨帕尔（虚构）", "kind": "chinese"},
+            ],
+            "date_of_birth": "1984-03",
+            "citizenships": ["CN"],
+            "identity_documents": [
+                {"kind": "passport", "number": "DEMO0000001", "issuing_country": "CN"},
+            ],
+            "last_known_place": "Ghulja, Xinjiang (fictional example)",
+        },
+        reporter={
+            "name": "Нұрлан Сапаров (fictional)", "relationship": "brother",
+            "contact": {"phone": "+7 700 000 0000", "email": "family@example.org"},
+        },
+        summary="Fictional example: she went to visit relatives in 2017 and never came back.",
+        consent={
+            "share_with_un_bodies": True,
+            "share_with_media": False,
+            "share_with_partner_ngos": True,
+        },
+        reported_at="2019-03-04",
+    )
+
     subject: Subject
     reporter: Reporter
     summary: LongText
+    consent: Consent = Field(
+        default=Consent(), description="What the family agreed to share; omitted means nothing."
+    )
     reported_at: PartialDate | None = Field(
         default=None, description="When the report was made; defaults to now."
     )
 
 
 class RecordContactLost(Command):
+    model_config = example(
+        last_contact_at="2017-05", channel="messenger",
+        circumstances="Fictional example: her messages stopped after she crossed the border.",
+    )
+
     last_contact_at: PartialDate
     circumstances: LongText
+    channel: ContactChannel | None = None
+
+
+class RecordContactRestored(Command):
+    model_config = example(
+        restored_at="2024-11-02", channel="video_call",
+        circumstances="Fictional example: a two-minute video call from an unknown number.",
+    )
+
+    restored_at: PartialDate
+    circumstances: LongText
+    channel: ContactChannel | None = None
+
+
+class RecordInformation(Command):
+    model_config = example(
+        received_at="2021-06", source="a former detainee (fictional)", reliability="rumour",
+        content="Fictional example: said to have been seen in a camp near the city in 2019.",
+    )
+
+    received_at: PartialDate
+    source: ShortText
+    reliability: Reliability
+    content: LongText
+
+
+class RecordStatusChange(Command):
+    model_config = example(
+        status="sentenced", effective_at="2019-11",
+        source="Fictional example: official response of 2025-02-20",
+    )
+
+    status: SubjectStatus
+    effective_at: PartialDate
+    source: ShortText
+
+
+class ReportThreat(Command):
+    model_config = example(
+        target="family", kind="questioning", happened_at="2025-01-20",
+        description="Fictional example: relatives were questioned about the family's NGO contacts.",
+    )
+
+    target: ThreatTarget
+    kind: ThreatKind
+    happened_at: PartialDate
+    description: LongText
+
+
+class RecordPublicAction(Command):
+    model_config = example(
+        kind="un_submission", taken_at="2025-02-01", reference="DEMO-UA-0000 (fictional)",
+        description="Fictional example: case submitted to the UN working group on disappearances.",
+    )
+
+    kind: PublicActionKind
+    taken_at: PartialDate
+    description: LongText
+    reference: ShortText | None = None
+
+
+class AddNote(Command):
+    model_config = example(text="Fictional example: called the family; still no news.")
+
+    text: LongText
+
+
+class AttachEvidence(Command):
+    model_config = example(
+        file_name="court-notice-scan.pdf", media_type="application/pdf", size_bytes=482113,
+        sha256="9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        description="Fictional example: scan of a court notice the family received.",
+    )
+
+    file_name: FileName
+    media_type: MediaType
+    size_bytes: int = Field(ge=0, le=MAX_EVIDENCE_BYTES)
+    sha256: Sha256 = Field(description="SHA-256 of the file, 64 lowercase hex characters.")
+    description: LongText | None = None
+
+
+class AssignCase(Command):
+    model_config = example(assignee="caseworker-7")
+
+    assignee: AccountId
+
+
+class CloseCase(Command):
+    model_config = example(outcome="released", note="Fictional example: home since 2025-03-01.")
+
+    outcome: CaseOutcome
+    note: LongText | None = None
+
+
+class ReopenCase(Command):
+    model_config = example(reason="Fictional example: the family reports he was detained again.")
+
+    reason: LongText
 
 
 class SendInquiry(Command):
+    model_config = example(
+        recipient={"name": "Consulate General in Almaty (fictional example)", "kind": "consulate",
+                   "country": "CN"},
+        channel="letter", sent_at="2025-01-15", reference="DEMO-2025/014",
+        due_at="2025-02-14T00:00:00Z",
+    )
+
     recipient: Recipient
     channel: Channel
     sent_at: PartialDate
     due_at: AwareDatetime | None = None
+    reference: Reference | None = None
+
+
+class SendFollowUp(Command):
+    model_config = example(channel="email", sent_at="2025-02-20", reference="DEMO-2025/014-R1")
+
+    channel: Channel
+    sent_at: PartialDate
+    reference: Reference | None = None
 
 
 class RecordResponse(Command):
+    model_config = example(
+        received_at="2025-02-20", classification="sentence_disclosed",
+        summary="Fictional example: sentenced to 10 years in 2019; no place of detention given.",
+    )
+
     received_at: PartialDate
     summary: LongText
+    classification: ResponseClassification | None = Field(
+        default=None,
+        description="What kind of answer it is; omit if not judged yet (never assumed 'other').",
+    )
+
+
+class WithdrawInquiry(Command):
+    model_config = example(reason="Fictional example: sent to the wrong consulate.")
+
+    withdrawn_at: PartialDate | None = Field(default=None, description="Defaults to now.")
+    reason: LongText | None = None

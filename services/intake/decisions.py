@@ -1,7 +1,9 @@
 """Pure decisions: a command and the case as intake knows it become one event, or an error.
 
-`evolve` folds an event into the case state; every rule that can refuse a command lives here,
-so it is tested without a database, a broker or a clock.
+This module holds what every decision shares: the case state, `evolve` (folds an event into
+it), the `Context` every event is built through, and the errors. The decisions themselves
+live beside it, one module per event family (case_decisions, inquiry_decisions,
+casework_decisions); nothing here or there touches a database, a broker or a clock.
 """
 
 from __future__ import annotations
@@ -15,18 +17,14 @@ from uuid import UUID
 
 from contracts.chain import seal
 from contracts.events import (
-    ContactLost,
-    ContactLostData,
+    CaseClosed,
+    CaseReopened,
     EventEnvelope,
     InquirySent,
-    InquirySentData,
+    InquiryWithdrawn,
     OfficialResponseReceived,
-    OfficialResponseReceivedData,
-    ReportReceived,
-    ReportReceivedData,
 )
-from contracts.partial_dates import earliest_instant, latest_instant
-from services.intake.commands import RecordContactLost, RecordResponse, ReportCase, SendInquiry
+from contracts.partial_dates import earliest_instant
 
 E = TypeVar("E", bound=EventEnvelope)
 
@@ -93,6 +91,12 @@ def evolve(state: CaseState | None, event: EventEnvelope) -> CaseState:
             inquiries[event.data.inquiry_id] = INQUIRY_OPEN
         case OfficialResponseReceived():
             inquiries[event.data.inquiry_id] = INQUIRY_ANSWERED
+        case InquiryWithdrawn():
+            inquiries[event.data.inquiry_id] = INQUIRY_WITHDRAWN
+        case CaseClosed():
+            closed = True
+        case CaseReopened():
+            closed = False
     return replace(
         state, version=event.sequence, head_hash=event.hash, closed=closed,
         inquiries=MappingProxyType(inquiries),
@@ -136,49 +140,21 @@ class Context:
 
 
 def not_in_future(value: str, field_name: str, now: datetime) -> str:
+    """The (partial) date, unless even its earliest moment is after `now`.
+
+    `field_name` may be dotted ("subject.date_of_birth"); the error names the whole path.
+    """
     if earliest_instant(value) > now:
-        raise InvalidCommand(("body", field_name), f"{field_name} {value!r} is in the future")
+        path = ("body", *field_name.split("."))
+        raise InvalidCommand(path, f"{field_name} {value!r} is in the future")
     return value
 
 
-def open_case(command: ReportCase, ctx: Context) -> ReportReceived:
-    reported_at = not_in_future(command.reported_at or ctx.today(), "reported_at", ctx.now)
-    return ctx.event(
-        ReportReceived, None, reported_at,
-        ReportReceivedData(subject=command.subject, reporter=command.reporter, summary=command.summary),
-    )
-
-
-def record_contact_lost(case: CaseState, command: RecordContactLost, ctx: Context) -> ContactLost:
-    not_in_future(command.last_contact_at, "last_contact_at", ctx.now)
-    return ctx.event(
-        ContactLost, case, command.last_contact_at,
-        ContactLostData(last_contact_at=command.last_contact_at, circumstances=command.circumstances),
-    )
-
-
-def send_inquiry(case: CaseState, command: SendInquiry, ctx: Context) -> InquirySent:
-    not_in_future(command.sent_at, "sent_at", ctx.now)
-    if command.due_at is not None and command.due_at < latest_instant(command.sent_at):
-        raise InvalidCommand(("body", "due_at"), "due_at must not be before sent_at")
-    return ctx.event(
-        InquirySent, case, command.sent_at,
-        InquirySentData(
-            inquiry_id=ctx.new_id(), recipient=command.recipient, channel=command.channel,
-            sent_at=command.sent_at, due_at=command.due_at,
-        ),
-    )
-
-
-def record_response(
-    case: CaseState, inquiry_id: UUID, command: RecordResponse, ctx: Context
-) -> OfficialResponseReceived:
-    if case.inquiry_state(inquiry_id) == INQUIRY_WITHDRAWN:
-        raise RuleViolated("inquiry_withdrawn", "the inquiry was withdrawn")
-    not_in_future(command.received_at, "received_at", ctx.now)
-    return ctx.event(
-        OfficialResponseReceived, case, command.received_at,
-        OfficialResponseReceivedData(
-            inquiry_id=inquiry_id, received_at=command.received_at, summary=command.summary
-        ),
-    )
+def live_inquiry(case: CaseState, inquiry_id: UUID, what: str) -> str:
+    """The inquiry's state, if it exists on this case (else 404) and is not withdrawn (else 409)."""
+    state = case.inquiry_state(inquiry_id)
+    if state == INQUIRY_WITHDRAWN:
+        raise RuleViolated(
+            "inquiry_withdrawn", f"the inquiry was withdrawn; no {what} can be recorded on it"
+        )
+    return state

@@ -21,7 +21,7 @@ from services.notify import store
 from services.notify.app import create_app as create_notify
 from services.notify.config import Settings
 from services.notify.deadlines import overdue_event_id
-from tests.support import FakeClock, eventually, read_topic, running
+from tests.support import FakeClock, eventually, read_topic, read_until, running
 
 pytestmark = pytest.mark.integration
 
@@ -228,6 +228,30 @@ async def test_an_inquiry_answered_before_its_deadline_never_alerts(
     assert [e["data"]["inquiry_id"] for e in on_log] == [sentinel["inquiry_id"]]
 
 
+async def test_a_withdrawn_inquiry_never_alerts(
+    intake_app, start_notify, notify_db, clock, kafka, topics
+):
+    async with running(intake_app) as intake, start_notify() as notify:
+        case_id = await open_case(intake)
+        inquiry = await send_inquiry(intake, case_id)
+        await until_tracked(notify_db, inquiry["inquiry_id"])
+        withdrawal = await intake.post(
+            f"/cases/{case_id}/inquiries/{inquiry['inquiry_id']}/withdrawal",
+            json={"reason": "Fictional: sent to the wrong consulate."},
+        )
+        assert withdrawal.status_code == 201, withdrawal.text
+        await eventually(lambda: applied(notify_db, withdrawal.json()["event_id"]), until=bool)
+        assert tracked(notify_db, inquiry["inquiry_id"]) is None  # its deadline no longer runs
+        clock.advance(days=90)
+        sentinel = await send_inquiry(intake, case_id, SENTINEL)
+        await eventually(lambda: alerts(notify), until=lambda a: len(a) >= 1)
+        on_log = await overdue_on_log(kafka, topics, at_least=1)
+        listed = await alerts(notify)
+
+    assert [a["inquiry_id"] for a in listed] == [sentinel["inquiry_id"]]
+    assert [e["data"]["inquiry_id"] for e in on_log] == [sentinel["inquiry_id"]]
+
+
 async def test_an_answer_recorded_while_notify_was_down_is_seen_before_the_deadline_is_judged(
     intake_app, start_notify, notify_db, clock, kafka, topics
 ):
@@ -255,7 +279,10 @@ async def test_a_redelivered_inquiry_is_tracked_once(
     async with running(intake_app) as intake, start_notify() as notify:
         case_id = await open_case(intake)
         inquiry = await send_inquiry(intake, case_id)
-        case_log = await read_topic(kafka, topics.case_events)
+        # The outbox relay publishes asynchronously: wait for the inquiry to be on the log.
+        case_log = await read_until(
+            kafka, topics.case_events, lambda m: any(e["type"] == "inquiry_sent" for e in m)
+        )
         sent = [e for e in case_log if e["type"] == "inquiry_sent"]
         # A redelivery: the same event, encoded exactly as intake encodes it.
         copy = encode_event(decode_event(json.dumps(sent[0])))

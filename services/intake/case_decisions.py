@@ -1,0 +1,140 @@
+"""Decisions on what is learnt of the person and the family: report, contact, status, reprisals."""
+
+from __future__ import annotations
+
+from contracts.case_events import (
+    ContactLost,
+    ContactLostData,
+    ContactRestored,
+    ContactRestoredData,
+    InformationReceived,
+    InformationReceivedData,
+    PublicActionTaken,
+    PublicActionTakenData,
+    ReportReceived,
+    ReportReceivedData,
+    StatusChanged,
+    StatusChangedData,
+    ThreatReported,
+    ThreatReportedData,
+)
+from services.intake.commands import (
+    RecordContactLost,
+    RecordContactRestored,
+    RecordInformation,
+    RecordPublicAction,
+    RecordStatusChange,
+    ReportCase,
+    ReportThreat,
+)
+from services.intake.decisions import CaseState, Context, not_in_future
+
+
+def open_case(command: ReportCase, ctx: Context) -> ReportReceived:
+    reported_at = not_in_future(command.reported_at or ctx.today(), "reported_at", ctx.now)
+    if command.subject.date_of_birth is not None:
+        not_in_future(command.subject.date_of_birth, "subject.date_of_birth", ctx.now)
+    return ctx.event(
+        ReportReceived,
+        None,
+        reported_at,
+        ReportReceivedData(
+            subject=command.subject,
+            reporter=command.reporter,
+            summary=command.summary,
+            consent=command.consent,
+        ),
+    )
+
+
+def record_contact_lost(case: CaseState, command: RecordContactLost, ctx: Context) -> ContactLost:
+    not_in_future(command.last_contact_at, "last_contact_at", ctx.now)
+    return ctx.event(
+        ContactLost,
+        case,
+        command.last_contact_at,
+        ContactLostData(
+            last_contact_at=command.last_contact_at,
+            circumstances=command.circumstances,
+            channel=command.channel,
+        ),
+    )
+
+
+def record_contact_restored(
+    case: CaseState, command: RecordContactRestored, ctx: Context
+) -> ContactRestored:
+    not_in_future(command.restored_at, "restored_at", ctx.now)
+    return ctx.event(
+        ContactRestored,
+        case,
+        command.restored_at,
+        ContactRestoredData(
+            restored_at=command.restored_at,
+            channel=command.channel,
+            circumstances=command.circumstances,
+        ),
+    )
+
+
+def record_information(
+    case: CaseState, command: RecordInformation, ctx: Context
+) -> InformationReceived:
+    not_in_future(command.received_at, "received_at", ctx.now)
+    return ctx.event(
+        InformationReceived,
+        case,
+        command.received_at,
+        InformationReceivedData(
+            received_at=command.received_at,
+            source=command.source,
+            reliability=command.reliability,
+            content=command.content,
+        ),
+    )
+
+
+def record_status_change(
+    case: CaseState, command: RecordStatusChange, ctx: Context
+) -> StatusChanged:
+    not_in_future(command.effective_at, "effective_at", ctx.now)
+    return ctx.event(
+        StatusChanged,
+        case,
+        command.effective_at,
+        StatusChangedData(
+            status=command.status, effective_at=command.effective_at, source=command.source
+        ),
+    )
+
+
+def report_threat(case: CaseState, command: ReportThreat, ctx: Context) -> ThreatReported:
+    not_in_future(command.happened_at, "happened_at", ctx.now)
+    return ctx.event(
+        ThreatReported,
+        case,
+        command.happened_at,
+        ThreatReportedData(
+            target=command.target,
+            kind=command.kind,
+            happened_at=command.happened_at,
+            description=command.description,
+        ),
+    )
+
+
+def record_public_action(
+    case: CaseState, command: RecordPublicAction, ctx: Context
+) -> PublicActionTaken:
+    not_in_future(command.taken_at, "taken_at", ctx.now)
+    return ctx.event(
+        PublicActionTaken,
+        case,
+        command.taken_at,
+        PublicActionTakenData(
+            kind=command.kind,
+            taken_at=command.taken_at,
+            description=command.description,
+            reference=command.reference,
+        ),
+    )
