@@ -15,35 +15,70 @@ ACTOR = "demo-loader"
 CASES = [
     {
         "report": {
-            "subject": {"name": "Ерлан Демоұлы (fictional)"},
-            "reporter": {"name": "Aigerim Demova (fictional)", "relationship": "sister"},
+            "subject": {
+                "name": "Ерлан Демоұлы (fictional)",
+                "other_names": [
+                    {"value": "Erlan Demouly (fictional)", "kind": "latin_transliteration"},
+                    {"value": "叶尔兰·德莫（虚构）", "kind": "chinese"},
+                    {"value": "ئېرلان دېمو (fictional)", "kind": "uyghur_arabic"},
+                ],
+                "date_of_birth": "1986-04",
+                "citizenships": ["CN"],
+                "identity_documents": [
+                    {"kind": "resident_id", "number": "DEMO-0001", "issuing_country": "CN"},
+                ],
+                "last_known_place": "A border town (fictional demo place)",
+            },
+            "reporter": {
+                "name": "Aigerim Demova (fictional)", "relationship": "sister",
+                "contact": {"email": "family@example.org", "messenger": "Telegram @demo_family"},
+            },
             "summary": "Fictional demo case: left for a family visit across the border and never returned.",
+            "consent": {"share_with_un_bodies": True, "share_with_partner_ngos": True},
             "reported_at": "2019-03-04",
         },
-        "contact_lost": {"last_contact_at": "2017-05", "circumstances": "Fictional: messages stopped."},
+        "contact_lost": {
+            "last_contact_at": "2017-05", "channel": "messenger",
+            "circumstances": "Fictional: messages stopped.",
+        },
         "inquiries": [
             {   # long past its due date and never answered: notify raises an overdue alert
                 "recipient": {"name": "Consulate General (demo)", "kind": "consulate", "country": "CN"},
                 "channel": "letter",
                 "sent_at": "2025-01-15",
                 "due_at": "2025-02-14T00:00:00Z",
+                "reference": "DEMO-2025/001",
             },
             {   # answered in time: no alert
                 "recipient": {"name": "Ministry of Foreign Affairs (demo)", "kind": "ministry", "country": "KZ"},
                 "channel": "email",
                 "sent_at": "2025-03-01",
-                "response": {"received_at": "2025-03-20", "summary": "Fictional: no record found."},
+                "response": {
+                    "received_at": "2025-03-20", "classification": "no_record",
+                    "summary": "Fictional: no record found.",
+                },
             },
         ],
     },
     {
         "report": {
-            "subject": {"name": "Гүлнар Үлгіқызы (fictional)"},
+            "subject": {
+                "name": "Гүлнар Үлгіқызы (fictional)",
+                "other_names": [
+                    {"value": "Gulnar Ulgikyzy (fictional)", "kind": "latin_transliteration"},
+                ],
+                "date_of_birth": "1961",
+                "citizenships": ["CN"],
+            },
             "reporter": {"name": "Daniyar Example (fictional)", "relationship": "son"},
             "summary": "Fictional demo case: detained according to a neighbour; no official word since.",
+            # no "consent": the family agreed to nothing yet, so nothing is shared (the default)
             "reported_at": "2020-11",
         },
-        "contact_lost": {"last_contact_at": "2018", "circumstances": "Fictional: phone disconnected."},
+        "contact_lost": {
+            "last_contact_at": "2018", "channel": "phone",
+            "circumstances": "Fictional: phone disconnected.",
+        },
         "inquiries": [],
     },
 ]
