@@ -55,11 +55,15 @@ class OutboxRelay:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self, *, drain_seconds: float = 5.0) -> None:
-        """Give the outbox a moment to empty (a graceful shutdown leaves nothing behind), then stop."""
+        """Give the outbox a moment to empty (a graceful shutdown leaves nothing behind), then stop.
+
+        Whatever is still in the outbox afterwards (the log is away) goes out on the next start.
+        """
         deadline = time.monotonic() + drain_seconds
-        while self.connected and time.monotonic() < deadline:
-            if await asyncio.to_thread(store.outbox_size, self._engine) == 0:
-                break
+        while time.monotonic() < deadline:  # also while still connecting: it may be seconds away
+            with contextlib.suppress(Exception):
+                if await asyncio.to_thread(store.outbox_size, self._engine) == 0:
+                    break
             self.wake()
             await asyncio.sleep(0.05)
         if self._task is not None:
