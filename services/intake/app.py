@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
@@ -88,6 +89,15 @@ def _error(status: int, detail: object, **headers: str) -> JSONResponse:
 
 
 def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Name the field and the rule, but never echo the value: it may be a person's name,
+        # and error bodies end up in proxies, browser consoles and support tickets.
+        errors = [
+            {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+        ]
+        return _error(422, errors)
+
     @app.exception_handler(CaseNotFound)
     async def case_not_found(request: Request, exc: CaseNotFound) -> JSONResponse:
         return _error(404, f"case {exc.args[0]} not found")

@@ -173,3 +173,12 @@ async def test_two_intake_processes_on_one_database_never_fork_a_case(kafka, top
     by_id = {m["event_id"]: m for m in messages}
     assert [by_id[e]["sequence"] for e in first_seen] == list(range(1, 22))
     assert verify_chain(decode_event_dict(by_id[e]) for e in first_seen) == by_id[first_seen[-1]]["hash"]
+
+
+async def test_a_refusal_names_the_field_without_echoing_the_value(intake_app):
+    secret = "Fictional Secret Name \x00"
+    async with running(intake_app) as intake:
+        refused = await intake.post("/cases", json={**REPORT, "subject": {"name": secret}})
+    assert refused.status_code == 422
+    assert ["body", "subject", "name"] in [e["loc"] for e in refused.json()["detail"]]
+    assert "Fictional Secret Name" not in refused.text
