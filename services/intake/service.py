@@ -126,7 +126,7 @@ class Intake:
         """Runs in a worker thread. Retries the whole batch if another writer raced it."""
         for attempt in range(1, 4):
             try:
-                with Session(self._engine) as session:
+                with store.writing(self._engine) as session:
                     results = self._decide_batch(session, [s for s, _ in batch])
                     session.commit()
                 self._log(results)

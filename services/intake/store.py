@@ -8,7 +8,9 @@ services/intake/migrations; these models are what the code reads and writes.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+import threading
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
@@ -120,6 +122,22 @@ def _sqlite_begin(connection) -> None:
 
 READS_ONLY = {"intake_reads_only": True}
 """Execution options for a connection that never writes."""
+
+_SQLITE_WRITE_TURNS = threading.Lock()
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Session]:
+    """A session for one write transaction; the caller commits.
+
+    On SQLite this process's writers (the command writer, the relay's outbox cleanup) take
+    turns here before BEGIN IMMEDIATE. A writer meeting SQLite's lock instead waits in its busy
+    handler, which sleeps in growing steps (1, 2, 5, 10 ms ...) and so oversleeps the release
+    by up to tens of milliseconds. Writers in other processes still meet at SQLite's lock.
+    """
+    turn = _SQLITE_WRITE_TURNS if engine.dialect.name == "sqlite" else nullcontext()
+    with turn, Session(engine) as session:
+        yield session
 
 
 # The command writer's statements, built once: an ORM statement rebuilt per command (or a
@@ -261,7 +279,7 @@ def pending(engine: Engine, *, limit: int) -> list[Pending]:
 def mark_published(engine: Engine, positions: Sequence[int]) -> None:
     if not positions:
         return
-    with Session(engine) as session:
+    with writing(engine) as session:
         session.execute(delete(Outbox).where(Outbox.position.in_(positions)))
         session.commit()
 
