@@ -263,24 +263,28 @@ class Pending:
     body: bytes
 
 
+# The relay's statements, built once like the writer's.
+_PENDING = (
+    select(_outbox.c.position, _events.c.event_id, _events.c.case_id, _events.c.type, _events.c.body)
+    .join(_events, _events.c.event_id == _outbox.c.event_id)
+    .order_by(_outbox.c.position)
+    .limit(bindparam("limit", type_=Integer))
+)
+_FORGET_PUBLISHED = delete(_outbox).where(_outbox.c.position.in_(bindparam("positions", expanding=True)))
+
+
 def pending(engine: Engine, *, limit: int) -> list[Pending]:
     """The oldest outbox entries, in commit order."""
-    statement = (
-        select(Outbox.position, CaseEvent.event_id, CaseEvent.case_id, CaseEvent.type, CaseEvent.body)
-        .join(CaseEvent, CaseEvent.event_id == Outbox.event_id)
-        .order_by(Outbox.position)
-        .limit(limit)
-    )
     with engine.connect() as connection:
         connection.execution_options(**READS_ONLY)
-        return [Pending(*row) for row in connection.execute(statement)]
+        return [Pending(*row) for row in connection.execute(_PENDING, {"limit": limit})]
 
 
 def mark_published(engine: Engine, positions: Sequence[int]) -> None:
     if not positions:
         return
     with writing(engine) as session:
-        session.execute(delete(Outbox).where(Outbox.position.in_(positions)))
+        session.connection().execute(_FORGET_PUBLISHED, {"positions": list(positions)})
         session.commit()
 
 
