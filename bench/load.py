@@ -180,18 +180,19 @@ class Load:
                 tally.last_finish = max(tally.last_finish, finished)
         connection.close()
 
-    async def _sample_cpu(self) -> dict[str, float]:
-        """Share of one core each watched process (and this one) used in the measured window."""
+    async def _sample_cpu(self) -> dict:
+        """Cores each watched process (and this one) used in the measured window, and the machine."""
         await asyncio.sleep(max(0.0, self.measure_from - time.monotonic()))
         before, machine_before = self._cpu_times(), _machine_busy()
         await asyncio.sleep(max(0.0, self.stop_at - time.monotonic()))
         after, machine_after = self._cpu_times(), _machine_busy()
         wall = self.plan.duration_seconds
-        shares = {name: round((after[name] - before[name]) / wall, 3) for name in after}
         busy = machine_after[0] - machine_before[0]
         total = machine_after[1] - machine_before[1]
-        shares["machine (all cores)"] = round(busy / total, 3) if total else 0.0
-        return shares
+        return {
+            "cores": {name: round((after[name] - before[name]) / wall, 3) for name in after},
+            "machine_busy_cores": round(busy / total * (os.cpu_count() or 1), 3) if total else 0.0,
+        }
 
     def _cpu_times(self) -> dict[str, float]:
         usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -200,7 +201,7 @@ class Load:
             times[name] = _process_cpu_seconds(pid)
         return times
 
-    def _report(self, cpu: dict[str, float]) -> dict:
+    def _report(self, cpu: dict) -> dict:
         tally = self.tally
         latencies = sorted(tally.latencies)
         elapsed = max(tally.last_finish - self.measure_from, self.plan.duration_seconds)
@@ -215,7 +216,7 @@ class Load:
             "max_ms": (latencies[-1] if latencies else 0.0) * 1e3,
             "errors": dict(tally.errors),
             "warmup_errors": dict(tally.warmup_errors),
-            "cpu_share": cpu,
+            "cpu": cpu,
             "acknowledged": tally.acknowledged,
             "event_ids": tally.event_ids,
         }
