@@ -170,7 +170,8 @@ async def event_ids_on_log(bootstrap_servers: str, topic: str, *, timeout: float
 
 
 def print_results(
-    options: argparse.Namespace, load_before: tuple[float, float, float], baseline: dict, runs: list[IntakeRun]
+    options: argparse.Namespace, load_before: tuple[float, float, float],
+    baseline: dict, runs: list[IntakeRun],
 ) -> None:
     print(
         f"\nIntake benchmark: {options.concurrency} requests in flight, {options.warmup:g} s warm-up, "
@@ -206,9 +207,9 @@ def print_results(
               f"missing: {check.missing}; duplicates: {check.duplicates}; {verdict}")
     generator = [report["cpu"]["cores"]["load generator"] for _, report in rows]
     per_core = baseline["per_second"] / generator[0] if generator[0] else float("inf")
+    verdict = "not the limit." if max(generator) < 0.85 else "near a full core: it may have been the limit."
     print(f"\nload generator: {generator[0]:.2f} cores driving the baseline (about {per_core:,.0f} "
-          f"requests/s per core), {max(generator[1:]):.2f} driving intake: "
-          + ("not the limit." if max(generator) < 0.85 else "near a full core, it may have limited the figures."))
+          f"requests/s per core), {max(generator[1:]):.2f} driving intake; {verdict}")
 
 
 def _cpu_summary(cpu: dict) -> str:

@@ -146,7 +146,8 @@ class Load:
 
     @staticmethod
     def _headers(worker: int) -> bytes:
-        return b"X-Actor: bench-caseworker-%d\r\nIdempotency-Key: %s\r\n" % (worker, os.urandom(16).hex().encode())
+        key = os.urandom(16).hex().encode()
+        return b"X-Actor: bench-caseworker-%d\r\nIdempotency-Key: %s\r\n" % (worker, key)
 
     async def _worker(self, worker: int) -> None:
         plan, tally, mix = self.plan, self.tally, self.mix
