@@ -87,7 +87,7 @@ async def get_meta(
     )
 
 
-def get_intake(request: Request) -> Intake:
+async def get_intake(request: Request) -> Intake:  # async: no thread-pool hop per request
     return request.app.state.intake
 
 
