@@ -182,3 +182,18 @@ async def test_a_refusal_names_the_field_without_echoing_the_value(intake_app):
     assert refused.status_code == 422
     assert ["body", "subject", "name"] in [e["loc"] for e in refused.json()["detail"]]
     assert "Fictional Secret Name" not in refused.text
+
+
+async def test_commands_on_many_cases_at_once_keep_each_case_gap_free(intake_app, kafka, topics):
+    async with running(intake_app) as intake:
+        opened = await asyncio.gather(*(intake.post("/cases", json=REPORT) for _ in range(6)))
+        case_ids = [o.json()["case_id"] for o in opened]
+        answers = await asyncio.gather(*(
+            intake.post(f"/cases/{case_ids[i % 6]}/contact-lost", json=NOTE_LOST) for i in range(60)
+        ))
+    assert {a.status_code for a in answers} == {201}
+    messages = await read_until(kafka, topics.case_events, lambda m: len(m) >= 66)
+    for case_id in case_ids:
+        on_log = events_of(messages, case_id)
+        assert [m["sequence"] for m in on_log] == list(range(1, 12))
+        verify_chain(decode_event_dict(m) for m in on_log)
