@@ -247,11 +247,6 @@ class Batch:
             self._connection.execute(_REMEMBER_KEY, self._new_keys)
 
 
-def case_events(session: Session, case_id: UUID) -> list[EventEnvelope]:
-    statement = select(CaseEvent.body).where(CaseEvent.case_id == case_id).order_by(CaseEvent.sequence)
-    return [decode_event(body) for body in session.exec(statement)]
-
-
 @dataclass(frozen=True)
 class Pending:
     """An outbox entry with the exact bytes to publish."""
