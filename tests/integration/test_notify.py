@@ -126,6 +126,14 @@ async def overdue_on_log(kafka, topics, *, at_least: int) -> list[dict]:
     return await read_topic(kafka, topics.alert_events)
 
 
+async def after_a_sentinel_alert(intake, notify, case_id: str, kafka, topics):
+    """Send an inquiry that is overdue at once and wait for its alert: any alert that was going
+    to be raised earlier has been by then. Returns (sentinel, alerts on the log, alerts listed)."""
+    sentinel = await send_inquiry(intake, case_id, SENTINEL)
+    await eventually(lambda: alerts(notify), until=lambda a: len(a) >= 1)
+    return sentinel, await overdue_on_log(kafka, topics, at_least=1), await alerts(notify)
+
+
 async def test_an_unanswered_inquiry_raises_exactly_one_overdue_alert(
     intake_app, start_notify, notify_db, clock, kafka, topics
 ):
@@ -219,10 +227,7 @@ async def test_an_inquiry_answered_before_its_deadline_never_alerts(
         await record_response(intake, case_id, inquiry["inquiry_id"])
         await until_tracked(notify_db, inquiry["inquiry_id"], answered=True)
         clock.advance(days=90)
-        sentinel = await send_inquiry(intake, case_id, SENTINEL)
-        await eventually(lambda: alerts(notify), until=lambda a: len(a) >= 1)
-        on_log = await overdue_on_log(kafka, topics, at_least=1)
-        listed = await alerts(notify)
+        sentinel, on_log, listed = await after_a_sentinel_alert(intake, notify, case_id, kafka, topics)
 
     assert [a["inquiry_id"] for a in listed] == [sentinel["inquiry_id"]]
     assert [e["data"]["inquiry_id"] for e in on_log] == [sentinel["inquiry_id"]]
@@ -243,10 +248,7 @@ async def test_a_withdrawn_inquiry_never_alerts(
         await eventually(lambda: applied(notify_db, withdrawal.json()["event_id"]), until=bool)
         assert tracked(notify_db, inquiry["inquiry_id"]) is None  # its deadline no longer runs
         clock.advance(days=90)
-        sentinel = await send_inquiry(intake, case_id, SENTINEL)
-        await eventually(lambda: alerts(notify), until=lambda a: len(a) >= 1)
-        on_log = await overdue_on_log(kafka, topics, at_least=1)
-        listed = await alerts(notify)
+        sentinel, on_log, listed = await after_a_sentinel_alert(intake, notify, case_id, kafka, topics)
 
     assert [a["inquiry_id"] for a in listed] == [sentinel["inquiry_id"]]
     assert [e["data"]["inquiry_id"] for e in on_log] == [sentinel["inquiry_id"]]
@@ -264,10 +266,9 @@ async def test_an_answer_recorded_while_notify_was_down_is_seen_before_the_deadl
         clock.advance(days=90)
 
         async with start_notify() as notify:
-            sentinel = await send_inquiry(intake, case_id, SENTINEL)
-            await eventually(lambda: alerts(notify), until=lambda a: len(a) >= 1)
-            on_log = await overdue_on_log(kafka, topics, at_least=1)
-            listed = await alerts(notify)
+            sentinel, on_log, listed = await after_a_sentinel_alert(
+                intake, notify, case_id, kafka, topics
+            )
 
     assert [a["inquiry_id"] for a in listed] == [sentinel["inquiry_id"]]
     assert [e["data"]["inquiry_id"] for e in on_log] == [sentinel["inquiry_id"]]
