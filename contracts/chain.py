@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
+from uuid import UUID
 
 from contracts.events import EventEnvelope
 
@@ -38,26 +40,62 @@ def seal(event_type: type[E], **fields: Any) -> E:
 class BrokenChain(ValueError):
     """The events of a case do not form an unbroken hash chain."""
 
-    def __init__(self, sequence: int, reason: str) -> None:
+    GAP, FORK, BYTES, LINK = "gap", "fork", "bytes", "link"
+
+    def __init__(
+        self, sequence: int, reason: str, *, kind: str = "", event_id: UUID | None = None
+    ) -> None:
         super().__init__(f"hash chain broken at sequence {sequence}: {reason}")
         self.sequence = sequence
         self.reason = reason
+        self.kind = kind
+        self.event_id = event_id
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """What the chain rule needs of one event: enough to audit a log without keeping it."""
+
+    event_id: UUID
+    sequence: int
+    prev_hash: str | None
+    hash: str  # as the event claims
+    computed_hash: str  # of its canonical bytes as recorded
+
+    @classmethod
+    def of(cls, event: EventEnvelope) -> Link:
+        return cls(event.event_id, event.sequence, event.prev_hash, event.hash, event_hash(event))
 
 
 def verify_chain(events: Iterable[EventEnvelope]) -> str | None:
     """Check one producer's events of one case, in sequence order; returns the head hash.
 
-    Raises BrokenChain naming the first event whose hash, link or sequence is wrong.
+    Raises BrokenChain naming the first event whose sequence (a gap, or two events claiming
+    one number), hash or link is wrong. Give it the events as recorded, never upcast ones.
     """
+    return verify_links(Link.of(event) for event in events)
+
+
+def verify_links(links: Iterable[Link]) -> str | None:
+    """verify_chain over links, in sequence order."""
     previous: str | None = None
     expected_sequence = 1
-    for event in events:
-        if event.sequence != expected_sequence:
-            raise BrokenChain(event.sequence, f"expected sequence {expected_sequence}")
-        if event.hash != event_hash(event):
-            raise BrokenChain(event.sequence, "the event's bytes do not match its hash")
-        if event.prev_hash != previous:
-            raise BrokenChain(event.sequence, "prev_hash does not match the previous event")
-        previous = event.hash
+    for link in links:
+        if link.sequence != expected_sequence:
+            if link.sequence < expected_sequence:
+                kind, reason = BrokenChain.FORK, f"a second event claims sequence {link.sequence}"
+            elif link.sequence == expected_sequence + 1:
+                kind, reason = BrokenChain.GAP, f"sequence {expected_sequence} is missing"
+            else:
+                kind = BrokenChain.GAP
+                reason = f"sequences {expected_sequence} to {link.sequence - 1} are missing"
+            raise BrokenChain(link.sequence, reason, kind=kind, event_id=link.event_id)
+        if link.hash != link.computed_hash:
+            raise BrokenChain(link.sequence, "the event's bytes do not match its hash",
+                              kind=BrokenChain.BYTES, event_id=link.event_id)
+        if link.prev_hash != previous:
+            raise BrokenChain(link.sequence, "prev_hash does not match the previous event",
+                              kind=BrokenChain.LINK, event_id=link.event_id)
+        previous = link.hash
         expected_sequence += 1
     return previous
