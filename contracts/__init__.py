@@ -2,11 +2,14 @@
 
 from contracts.events import (
     EVENT_TYPES,
+    RECORDED_EVENT_TYPES,
     AnyEvent,
+    AnyRecordedEvent,
     CaseAssigned,
     CaseClosed,
     CaseReopened,
     ContactLost,
+    ContactLostV1,
     ContactRestored,
     EventEnvelope,
     EvidenceAttached,
@@ -23,15 +26,20 @@ from contracts.events import (
     ThreatReported,
     decode_event,
     encode_event,
+    read_event,
 )
+from contracts.upcasting import upcast
 
 __all__ = [
     "EVENT_TYPES",
+    "RECORDED_EVENT_TYPES",
     "AnyEvent",
+    "AnyRecordedEvent",
     "CaseAssigned",
     "CaseClosed",
     "CaseReopened",
     "ContactLost",
+    "ContactLostV1",
     "ContactRestored",
     "EventEnvelope",
     "EvidenceAttached",
@@ -48,4 +56,6 @@ __all__ = [
     "ThreatReported",
     "decode_event",
     "encode_event",
+    "read_event",
+    "upcast",
 ]

@@ -40,7 +40,9 @@ class ReportReceived(EventEnvelope):
     data: ReportReceivedData
 
 
-class ContactLostData(Value):
+class ContactLostDataV1(Value):
+    """contact_lost as recorded until version 2: read through contracts.upcasting."""
+
     omitted_at_default = frozenset({"channel"})
 
     last_contact_at: PartialDate = Field(description="Last time the family heard from the subject.")
@@ -50,11 +52,40 @@ class ContactLostData(Value):
     )
 
 
-class ContactLost(EventEnvelope):
-    """The family lost contact with the subject."""
+class ContactLostV1(EventEnvelope):
+    """The family lost contact with the subject (version 1, kept to read older logs)."""
 
     type: Literal["contact_lost"] = "contact_lost"
     schema_version: Literal[1] = 1
+    data: ContactLostDataV1
+
+
+class LastContact(Value):
+    """The last time the family heard from the subject: when, how, and where they were."""
+
+    at: PartialDate = Field(description="Last time the family heard from the subject.")
+    channel: ContactChannel | None = Field(
+        default=None, description="How the family was last in touch with the subject."
+    )
+    place: ShortText | None = Field(
+        default=None, description="Where the subject was when last heard from.",
+        examples=["Ürümqi airport", "a relative's home in Ghulja (Yining)"],
+    )
+
+
+class ContactLostData(Value):
+    last_contact: LastContact
+    circumstances: LongText = Field(description="How and where contact was lost.")
+
+
+class ContactLost(EventEnvelope):
+    """The family lost contact with the subject."""
+
+    # Version 2 gathers when, how and where the subject was last heard from into
+    # `last_contact` and adds the place; version 1 events are upcast to it when read.
+
+    type: Literal["contact_lost"] = "contact_lost"
+    schema_version: Literal[2] = 2
     data: ContactLostData
 
 
@@ -199,3 +230,6 @@ CASE_EVENT_TYPES: tuple[type[EventEnvelope], ...] = (
     ThreatReported,
     PublicActionTaken,
 )
+
+SUPERSEDED_CASE_EVENT_TYPES: tuple[type[EventEnvelope], ...] = (ContactLostV1,)
+"""Older versions still on the log: decoded as recorded, read through contracts.upcasting."""

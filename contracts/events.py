@@ -4,6 +4,10 @@ Events are facts in the past tense. Each has a stable `type` string and an integ
 `schema_version`; old versions are never rewritten, only upcast when read. The types live in
 one module per family (case_events, casework_events, inquiry_events); this module gathers
 them, so `from contracts.events import X` works for every one of them.
+
+`decode_event` gives an event as it was recorded, in its own version (what hashes are
+verified on and what is re-published byte for byte); `read_event` gives it in the current
+version of its type (what projections fold).
 """
 
 from __future__ import annotations
@@ -15,12 +19,16 @@ from pydantic import Field, TypeAdapter
 
 from contracts.case_events import (
     CASE_EVENT_TYPES,
+    SUPERSEDED_CASE_EVENT_TYPES,
     ContactLost,
     ContactLostData,
+    ContactLostDataV1,
+    ContactLostV1,
     ContactRestored,
     ContactRestoredData,
     InformationReceived,
     InformationReceivedData,
+    LastContact,
     PublicActionKind,
     PublicActionTaken,
     PublicActionTakenData,
@@ -86,23 +94,58 @@ AnyEvent = Annotated[
     | InquiryOverdue,
     Field(discriminator="type"),
 ]
+"""Every event type in its current version: what producers write today."""
+
+AnyRecordedEvent = Annotated[
+    ReportReceived
+    | Annotated[ContactLostV1 | ContactLost, Field(discriminator="schema_version")]
+    | ContactRestored
+    | InformationReceived
+    | StatusChanged
+    | ThreatReported
+    | PublicActionTaken
+    | NoteAdded
+    | EvidenceAttached
+    | CaseAssigned
+    | CaseClosed
+    | CaseReopened
+    | InquirySent
+    | FollowUpSent
+    | OfficialResponseReceived
+    | InquiryWithdrawn
+    | InquiryOverdue,
+    Field(discriminator="type"),
+]
+"""Every version of every type that may be on the log: by type, then by schema_version."""
+
 EVENT_TYPES: tuple[type[EventEnvelope], ...] = (
     *CASE_EVENT_TYPES, *CASEWORK_EVENT_TYPES, *INQUIRY_EVENT_TYPES, InquiryOverdue,
+)
+RECORDED_EVENT_TYPES: tuple[type[EventEnvelope], ...] = (
+    *EVENT_TYPES, *SUPERSEDED_CASE_EVENT_TYPES,
 )
 
 
 @cache
-def _any_event() -> TypeAdapter[AnyEvent]:
+def _any_recorded_event() -> TypeAdapter[AnyRecordedEvent]:
     """Built on first use, not at import: compiling the validator is real work."""
-    return TypeAdapter(AnyEvent)
+    return TypeAdapter(AnyRecordedEvent)
 
 
-def decode_event(raw: bytes | str) -> AnyEvent:
-    """Parse one event from its JSON bytes; raises pydantic.ValidationError if invalid.
+def decode_event(raw: bytes | str) -> AnyRecordedEvent:
+    """Parse one event from its JSON bytes, in the version it was recorded in; raises
+    pydantic.ValidationError if invalid, or of a type or version this code does not know.
 
     Text is taken as recorded (not re-normalised), so the event keeps the bytes it was hashed over.
     """
-    return _any_event().validate_json(raw, context=AS_RECORDED)
+    return _any_recorded_event().validate_json(raw, context=AS_RECORDED)
+
+
+def read_event(raw: bytes | str) -> AnyEvent:
+    """Parse one event and upcast it to the current version of its type, to fold it."""
+    from contracts.upcasting import upcast  # upcasters build on the models defined here
+
+    return upcast(decode_event(raw))
 
 
 def encode_event(event: EventEnvelope) -> bytes:
@@ -111,9 +154,11 @@ def encode_event(event: EventEnvelope) -> bytes:
 
 
 __all__ = [
-    "AnyEvent", "EVENT_TYPES", "EventEnvelope", "Sha256", "decode_event", "encode_event",
+    "AnyEvent", "AnyRecordedEvent", "EVENT_TYPES", "RECORDED_EVENT_TYPES", "EventEnvelope",
+    "Sha256", "decode_event", "encode_event", "read_event",
     # case_events
-    "ContactLost", "ContactLostData", "ContactRestored", "ContactRestoredData",
+    "ContactLost", "ContactLostData", "ContactLostDataV1", "ContactLostV1", "ContactRestored",
+    "ContactRestoredData", "LastContact",
     "InformationReceived", "InformationReceivedData", "PublicActionKind", "PublicActionTaken",
     "PublicActionTakenData", "Reliability", "ReportReceived", "ReportReceivedData",
     "StatusChanged", "StatusChangedData", "SubjectStatus", "ThreatKind", "ThreatReported",

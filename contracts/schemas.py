@@ -6,15 +6,15 @@ import json
 import sys
 from pathlib import Path
 
-from contracts.events import EVENT_TYPES
+from contracts.events import RECORDED_EVENT_TYPES
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 
 def rendered_schemas() -> dict[str, str]:
-    """File name -> JSON Schema text, for every event type and version."""
+    """File name -> JSON Schema text, for every event type and every version on the log."""
     out = {}
-    for model in EVENT_TYPES:
+    for model in RECORDED_EVENT_TYPES:
         fields = model.model_fields
         name = f"{fields['type'].default}.v{fields['schema_version'].default}.json"
         out[name] = json.dumps(model.model_json_schema(), indent=2, ensure_ascii=False) + "\n"

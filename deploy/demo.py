@@ -39,6 +39,7 @@ CASES = [
         },
         "contact_lost": {
             "last_contact_at": "2017-05", "channel": "messenger",
+            "last_contact_place": "Fictional border crossing",
             "circumstances": "Fictional: messages stopped.",
         },
         "inquiries": [

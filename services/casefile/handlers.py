@@ -8,7 +8,7 @@ import structlog
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from contracts import decode_event
+from contracts import read_event
 from contracts.events import EventEnvelope
 from services.casefile import projections, store
 
@@ -45,7 +45,7 @@ async def handle_message(
 ) -> None:
     """Decode and apply one message from the log; on any failure wait, then raise to retry it."""
     try:
-        event = decode_event(body)
+        event = read_event(body)
     except Exception as exc:
         log.error("event_undecodable", error=type(exc).__name__, **where)
         await asyncio.sleep(backoff)

@@ -159,7 +159,7 @@ def project_case(
             opened_sort=sort_key(event.occurred_at),
         )
     elif isinstance(event, ContactLost):
-        last_contact_at = _latest(case.last_contact_at, event.data.last_contact_at)
+        last_contact_at = _latest(case.last_contact_at, event.data.last_contact.at)
         case = replace(case, last_contact_at=last_contact_at)
     elif isinstance(event, StatusChanged):
         case = _subject_status(case, event)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from contracts import decode_event
+from contracts import read_event
 from services.casefile import handlers, store
 from services.casefile.checksum import read_model_checksum
 from services.casefile.config import Settings
@@ -80,7 +80,7 @@ async def _all_partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list
 
 def _decode(record):
     try:
-        return decode_event(record.value)
+        return read_event(record.value)
     except Exception as exc:  # the message's content stays out of the error: it may name people
         where = f"{record.topic}[{record.partition}]@{record.offset}"
         raise RuntimeError(f"undecodable message at {where} ({type(exc).__name__})") from None

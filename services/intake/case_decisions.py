@@ -9,6 +9,7 @@ from contracts.case_events import (
     ContactRestoredData,
     InformationReceived,
     InformationReceivedData,
+    LastContact,
     PublicActionTaken,
     PublicActionTakenData,
     ReportReceived,
@@ -54,9 +55,11 @@ def record_contact_lost(case: CaseState, command: RecordContactLost, ctx: Contex
         case,
         command.last_contact_at,
         ContactLostData(
-            last_contact_at=command.last_contact_at,
+            last_contact=LastContact(
+                at=command.last_contact_at, channel=command.channel,
+                place=command.last_contact_place,
+            ),
             circumstances=command.circumstances,
-            channel=command.channel,
         ),
     )
 

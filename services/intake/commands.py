@@ -95,13 +95,16 @@ class ReportCase(Command):
 
 class RecordContactLost(Command):
     model_config = example(
-        last_contact_at="2017-05", channel="messenger",
+        last_contact_at="2017-05", channel="messenger", last_contact_place="Khorgos border post",
         circumstances="Fictional example: her messages stopped after she crossed the border.",
     )
 
     last_contact_at: PartialDate
     circumstances: LongText
     channel: ContactChannel | None = None
+    last_contact_place: ShortText | None = Field(
+        default=None, description="Where the subject was when last heard from."
+    )
 
 
 class RecordContactRestored(Command):

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from contracts import InquirySent, InquiryWithdrawn, OfficialResponseReceived, decode_event
+from contracts import InquirySent, InquiryWithdrawn, OfficialResponseReceived, read_event
 from contracts.events import EventEnvelope
 from services.notify import store
 from services.notify.deadlines import inquiry_due_at
@@ -60,7 +60,7 @@ def case_event_handler(
 
     async def on_case_event(msg: KafkaMessage) -> None:
         try:
-            event = decode_event(msg.body)
+            event = read_event(msg.body)
         except ValidationError as exc:
             # Field locations only: pydantic's messages may quote personal data.
             fields = [".".join(map(str, e["loc"])) for e in exc.errors(include_input=False)]

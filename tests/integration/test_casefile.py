@@ -164,7 +164,7 @@ async def test_a_case_shows_in_the_timeline_in_the_order_things_happened(
         ("official_response_received", "2025-02-20", 4),
         ("report_received", "2025-03-01T09:00:00Z", 1),
     ]
-    assert timeline[0]["data"]["last_contact_at"] == "2017-05"
+    assert timeline[0]["data"]["last_contact"]["at"] == "2017-05"
     assert timeline[3]["actor"] == "unauthenticated" and timeline[3]["recorded_at"].endswith("Z")
     assert case["status"] == "open" and case["subject_name"] == REPORT["subject"]["name"]
     assert (case["opened_at"], case["last_contact_at"], case["last_sequence"]) == (

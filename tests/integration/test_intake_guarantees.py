@@ -128,7 +128,7 @@ async def test_tampering_with_an_event_breaks_the_chain_at_that_event(intake_app
         for _ in range(3):
             await intake.post(f"/cases/{case_id}/contact-lost", json=NOTE_LOST)
     on_log = events_of(await read_until(kafka, topics.case_events, lambda m: len(m) >= 4), case_id)
-    on_log[1]["data"]["last_contact_at"] = "2019"
+    on_log[1]["data"]["last_contact"]["at"] = "2019"
     with pytest.raises(ValueError, match="sequence 2"):
         verify_chain(decode_event_dict(m) for m in on_log)
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from contracts.events import (
     ContactLost,
     ContactLostData,
+    LastContact,
     InquiryOverdue,
     InquiryOverdueData,
     InquirySent,
@@ -57,7 +58,7 @@ def report(seq: int = 1, occurred_at: str = "2020-03-01") -> ReportReceived:
 
 def contact_lost(seq: int, last_contact_at: str) -> ContactLost:
     return seal(ContactLost, **envelope(seq, last_contact_at, minutes=seq), data=ContactLostData(
-        last_contact_at=last_contact_at, circumstances="Fictional: phone switched off."))
+        last_contact=LastContact(at=last_contact_at), circumstances="Fictional: phone switched off."))
 
 
 def inquiry_sent(seq: int, sent_at: str = "2025-02-10", due_at: datetime | None = None):

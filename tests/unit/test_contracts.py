@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contracts.chain import seal
 import json
 from datetime import UTC, datetime
 from uuid import uuid4
@@ -11,7 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from contracts import ContactLost, decode_event, encode_event
-from contracts.events import ContactLostData
+from contracts.chain import seal
+from contracts.events import ContactLostData, LastContact
 from contracts.asyncapi import DOCUMENT, render
 from contracts.events import EVENT_TYPES
 from contracts.schemas import SCHEMA_DIR, rendered_schemas
@@ -43,7 +43,7 @@ def _contact_lost(**overrides) -> ContactLost:
         event_id=uuid4(), case_id=uuid4(), sequence=2, occurred_at="2017-05",
         recorded_at=datetime(2020, 1, 2, 3, 4, 5, 678901, tzinfo=UTC), actor="caseworker-7",
         correlation_id=uuid4(), prev_hash=None,
-        data=ContactLostData(last_contact_at="2017-05", circumstances="Fictional."),
+        data=ContactLostData(last_contact=LastContact(at="2017-05"), circumstances="Fictional."),
     )
     return seal(ContactLost, **fields | overrides)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from contracts import EVENT_TYPES, decode_event, encode_event
+from contracts import EVENT_TYPES, RECORDED_EVENT_TYPES, decode_event, encode_event
 from contracts.chain import verify_chain
 from contracts.events import EvidenceAttachedData, InquirySentData, ReportReceivedData
 from contracts.values import Consent, ContactDetails, IdentityDocument, Reporter, Subject
@@ -52,11 +52,18 @@ def test_new_optional_fields_are_left_out_of_the_bytes_until_used():
     assert json.loads(agreed.model_dump_json())["consent"]["share_with_un_bodies"] is True
 
 
-def test_every_event_type_has_a_distinct_type_and_version_one():
-    names = [model.model_fields["type"].default for model in EVENT_TYPES]
+def test_every_event_type_has_one_current_version_and_every_recorded_version_is_known():
+    def version(model) -> tuple[str, int]:
+        return model.model_fields["type"].default, model.model_fields["schema_version"].default
+
+    names = [version(model)[0] for model in EVENT_TYPES]
     assert len(names) == len(set(names)) == 17
-    assert {model.model_fields["schema_version"].default for model in EVENT_TYPES} == {1}
-    assert all(model.__doc__ and "\n" not in model.__doc__.strip() for model in EVENT_TYPES)
+    recorded = [version(model) for model in RECORDED_EVENT_TYPES]
+    assert len(recorded) == len(set(recorded))
+    assert {v for v in recorded if v[1] > 1} == {("contact_lost", 2)}
+    assert ("contact_lost", 1) in recorded
+    docstrings = [model.__doc__ or "" for model in RECORDED_EVENT_TYPES]
+    assert all(doc and "\n" not in doc.strip() for doc in docstrings)
 
 
 # --- text hygiene -------------------------------------------------------------------------------

@@ -132,6 +132,16 @@ def test_a_report_opens_a_case_sharing_nothing_unless_the_family_agreed(desk):
     assert not any(report.data.consent.model_dump().values())
 
 
+def test_contact_lost_is_recorded_in_its_current_version_with_where_and_how(desk):
+    lost = desk.do(case_decisions.record_contact_lost, c.RecordContactLost(
+        last_contact_at="2017-05", circumstances="Fictional.", channel="messenger",
+        last_contact_place="Fictional border post",
+    ))
+    assert (lost.type, lost.schema_version, lost.occurred_at) == ("contact_lost", 2, "2017-05")
+    assert lost.data.last_contact.model_dump() == {
+        "at": "2017-05", "channel": "messenger", "place": "Fictional border post"}
+
+
 def test_casework_events_happen_when_they_are_recorded(desk):
     note = desk.do(casework_decisions.add_note, c.AddNote(text="Fictional note."))
     assert note.occurred_at == "2025-03-01T09:00:00Z" and note.recorded_at == NOW
