@@ -6,4 +6,7 @@ CASE_EVENTS = "case-events"
 ALERT_EVENTS = "alert-events"
 """Facts notify derives from deadlines, such as an inquiry going overdue."""
 
-ALL_TOPICS = (CASE_EVENTS, ALERT_EVENTS)
+CASEFILE_DEAD_LETTERS = "casefile.dead-letters"
+"""Messages casefile could not decode or apply, with the reason and their original position."""
+
+ALL_TOPICS = (CASE_EVENTS, ALERT_EVENTS, CASEFILE_DEAD_LETTERS)

@@ -1,110 +1,171 @@
-"""HTTP routes of casefile: read-only views of cases, their inquiries and their timelines."""
+"""HTTP routes of casefile: cases, timelines, recipients, and the audit of what it holds.
+
+Routes are plain functions (run in the thread pool): they read the store and fold events.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
-from services.casefile import store
+from contracts.events import EVENT_TYPES, SubjectStatus
+from contracts.partial_dates import PartialDate, sort_key
+from contracts.values import CountryCode, RecipientKind
+from services.casefile import queries, views
+from services.casefile.projections import AWAITING_REPORT, CLOSED, OPEN
+from services.casefile.public import (
+    AttentionPublic,
+    CaseDetail,
+    CaseListItem,
+    CaseVerification,
+    RecipientPublic,
+    StoreVerification,
+    StreamAuditPublic,
+    TimelineEntryPublic,
+)
+from services.casefile.queries import CaseFilter, CaseSort
 
 router = APIRouter()
 
+CaseStatus = Literal[(AWAITING_REPORT, OPEN, CLOSED, *(s.value for s in SubjectStatus))]  # type: ignore[valid-type]
+EventTypeName = Literal[tuple(t.model_fields["type"].default for t in EVENT_TYPES)]  # type: ignore[valid-type]
+SortParameter = Literal[tuple(f"{sign}{s.value}" for s in CaseSort for sign in ("", "-"))]  # type: ignore[valid-type]
 
-class CasePublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    case_id: UUID
-    status: str
-    subject_name: str | None
-    reporter_name: str | None
-    reporter_relationship: str | None
-    summary: str | None
-    opened_at: str | None
-    last_sequence: int
-    inquiries_open: int
-    inquiries_overdue: int
-    inquiries_answered: int
-    last_contact_at: str | None
+AsOf = Annotated[PartialDate | None, Query(
+    description="Audit replay: the case as the system knew it when this date or moment ended "
+    "(events recorded up to then), e.g. 2020-03-01 or 2020-03-01T12:00:00Z.",
+)]
 
 
-class InquiryPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    inquiry_id: UUID
-    state: str
-    recipient_name: str | None
-    recipient_kind: str | None
-    recipient_country: str | None
-    channel: str | None
-    sent_at: str | None
-    due_at: str | None
-    answered_at: str | None
-
-
-class CaseDetail(CasePublic):
-    inquiries: list[InquiryPublic]
-
-
-class TimelineEntryPublic(BaseModel):
-    event_id: UUID
-    type: str
-    sequence: int
-    occurred_at: str
-    recorded_at: str
-    actor: str
-    data: dict[str, Any]
-
-
-async def get_session(request: Request) -> AsyncIterator[Session]:
+def get_session(request: Request) -> Iterator[Session]:
     with Session(request.app.state.engine) as session:
         yield session
 
 
+def get_clock(request: Request) -> Callable[[], datetime]:
+    return request.app.state.clock
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
 
 
-def _case_not_found(case_id: UUID) -> HTTPException:
-    return HTTPException(status_code=404, detail=f"case {case_id} not found")
+def _not_found(case_id: UUID, as_of: str | None = None) -> HTTPException:
+    if as_of:
+        return HTTPException(404, f"case {case_id}: nothing was recorded about it by {as_of}")
+    return HTTPException(404, f"case {case_id} not found")
 
 
-@router.get("/cases", response_model=list[CasePublic])
-async def list_cases(
+def _invalid(field: str, message: str) -> HTTPException:
+    """A 422 in FastAPI's own shape, naming the query parameter."""
+    return HTTPException(422, [{"type": "value_error", "loc": ["query", field], "msg": message}])
+
+
+@router.get("/cases", response_model=list[CaseListItem], tags=["cases"])
+def list_cases(
     session: SessionDep,
+    clock: ClockDep,
     response: Response,
+    status: Annotated[list[CaseStatus], Query(description="Any of these statuses.")] = [],  # noqa: B006
+    assignee: Annotated[str | None, Query(max_length=100)] = None,
+    unassigned: bool | None = None,
+    has_overdue_inquiries: bool | None = None,
+    min_days_since_last_contact: Annotated[int | None, Query(ge=0)] = None,
+    max_days_since_last_contact: Annotated[int | None, Query(ge=0)] = None,
+    opened_from: Annotated[PartialDate | None, Query(description="A year, month or day.")] = None,
+    opened_to: Annotated[PartialDate | None, Query(description="Inclusive.")] = None,
+    recipient_country: Annotated[CountryCode | None, Query(
+        description="Cases with at least one inquiry to an institution of this country.")] = None,
+    needs_attention: bool | None = None,
+    sort: Annotated[SortParameter, Query(
+        description="A leading '-' sorts descending.")] = "-opened_at",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[CasePublic]:
-    """Case summaries, newest report first; X-Total-Count gives the number of cases."""
-    rows, total = store.list_cases(session, limit=limit, offset=offset)
+) -> list[CaseListItem]:
+    """Case summaries, filtered and sorted; X-Total-Count gives how many match."""
+    if None not in (min_days_since_last_contact, max_days_since_last_contact) and (
+        min_days_since_last_contact > max_days_since_last_contact
+    ):
+        raise _invalid("max_days_since_last_contact", "must not be less than the minimum")
+    if opened_from and opened_to and sort_key(opened_from) > sort_key(opened_to):
+        raise _invalid("opened_to", "must not be before opened_from")
+    case_filter = CaseFilter(
+        statuses=tuple(status), assignee=assignee, unassigned=unassigned,
+        has_overdue_inquiries=has_overdue_inquiries,
+        min_days_since_last_contact=min_days_since_last_contact,
+        max_days_since_last_contact=max_days_since_last_contact,
+        opened_from=opened_from, opened_to=opened_to, recipient_country=recipient_country,
+        needs_attention=needs_attention,
+    )
+    now = clock()
+    rows, total = queries.list_cases(
+        session, case_filter, now=now, sort=CaseSort(sort.lstrip("-")),
+        descending=sort.startswith("-"), limit=limit, offset=offset,
+    )
     response.headers["X-Total-Count"] = str(total)
-    return [CasePublic.model_validate(row) for row in rows]
+    return views.case_list(rows, now)
 
 
-@router.get("/cases/{case_id}", response_model=CaseDetail)
-async def get_case(case_id: UUID, session: SessionDep) -> CaseDetail:
-    case = store.get_case(session, case_id)
-    if case is None:
-        raise _case_not_found(case_id)
-    inquiries = [InquiryPublic.model_validate(i) for i in store.inquiries_of(session, case_id)]
-    return CaseDetail(**CasePublic.model_validate(case).model_dump(), inquiries=inquiries)
+@router.get("/cases/{case_id}", response_model=CaseDetail, tags=["cases"])
+def get_case(case_id: UUID, session: SessionDep, as_of: AsOf = None) -> CaseDetail:
+    """The whole case: people, consent, status, inquiries, latest information, threats."""
+    detail = views.case_detail(session, case_id, as_of=as_of)
+    if detail is None:
+        raise _not_found(case_id, as_of)
+    return detail
 
 
-@router.get("/cases/{case_id}/timeline", response_model=list[TimelineEntryPublic])
-async def get_timeline(case_id: UUID, session: SessionDep) -> list[TimelineEntryPublic]:
+@router.get("/cases/{case_id}/timeline", response_model=list[TimelineEntryPublic], tags=["cases"])
+def get_timeline(
+    case_id: UUID,
+    session: SessionDep,
+    as_of: AsOf = None,
+    types: Annotated[list[EventTypeName], Query(
+        alias="type", description="Only events of these types.")] = [],  # noqa: B006
+) -> list[TimelineEntryPublic]:
     """The case's events in the order they happened in the world (partial dates vaguest first)."""
-    if not store.case_exists(session, case_id):
-        raise _case_not_found(case_id)
-    return [
-        TimelineEntryPublic(
-            event_id=row.event_id, type=row.type, sequence=row.sequence,
-            occurred_at=row.occurred_at, recorded_at=row.recorded_at, actor=row.actor,
-            data=json.loads(row.data),
-        )
-        for row in store.timeline_of(session, case_id)
-    ]
+    if not queries.case_known(session, case_id):
+        raise _not_found(case_id)
+    entries = views.timeline(session, case_id, as_of=as_of, types=tuple(types))
+    if as_of and not entries and not types:
+        raise _not_found(case_id, as_of)
+    return entries
+
+
+@router.get("/recipients", response_model=list[RecipientPublic], tags=["recipients"])
+def list_recipients(
+    session: SessionDep,
+    country: CountryCode | None = None,
+    kind: RecipientKind | None = None,
+) -> list[RecipientPublic]:
+    """Per institution: inquiries sent and answered, median days to answer, share never answered."""
+    return views.recipient_stats(session, country=country, kind=kind.value if kind else None)
+
+
+@router.get("/cases/{case_id}/verification", response_model=CaseVerification, tags=["audit"])
+def verify_case(case_id: UUID, session: SessionDep) -> CaseVerification:
+    """Check the hash chain of each of the case's streams as casefile holds them: the first
+    event whose hash or prev_hash does not match, or a gap in the sequence."""
+    audits = views.verify_case(session, case_id)
+    if not audits:
+        raise _not_found(case_id)
+    streams = [StreamAuditPublic.model_validate(a) for a in audits]
+    return CaseVerification(case_id=case_id, intact=all(s.intact for s in streams), streams=streams)
+
+
+@router.get("/verification", response_model=StoreVerification, tags=["audit"])
+def verify_everything(session: SessionDep) -> StoreVerification:
+    """The same check over every case casefile holds (`python -m services.casefile.verify`
+    checks the log itself)."""
+    return views.verify_store(session)
+
+
+@router.get("/attention", response_model=list[AttentionPublic], tags=["audit"])
+def list_attention(session: SessionDep, case_id: UUID | None = None) -> list[AttentionPublic]:
+    """Messages that could not be decoded or applied, and went to the dead-letter topic."""
+    return [AttentionPublic.model_validate(a) for a in queries.attention(session, case_id=case_id)]

@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import structlog
+from aiokafka import ConsumerRebalanceListener
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from sqlalchemy import Engine, text
 
-from services.casefile import handlers, store
+from services.casefile import dead_letters, store
 from services.casefile.api import router
 from services.casefile.config import Settings
+from services.casefile.handlers import LiveProjection
 from services.casefile.logs import configure_logging
+from services.casefile.metrics import CasefileMetrics, progress
+from services.casefile.projections import ALERT_STREAM, CASE_STREAM
 
 log = structlog.get_logger()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 async def connect(broker: KafkaBroker, *, attempts: int = 60) -> None:
@@ -28,16 +38,38 @@ async def connect(broker: KafkaBroker, *, attempts: int = 60) -> None:
             await broker.start()
             return
         except Exception as exc:  # aiokafka raises several connection error types
+            with contextlib.suppress(Exception):
+                await broker.stop()  # drop half-started consumers before trying again
             if attempt == attempts:
                 raise
             log.info("waiting_for_broker", attempt=attempt, error=type(exc).__name__)
             await asyncio.sleep(0.5)
 
 
-def subscribe(broker: KafkaBroker, engine: Engine, settings: Settings) -> None:
-    """One subscriber for case and alert events; offsets are committed only after the DB commit."""
+class ResumeFromStore(ConsumerRebalanceListener):
+    """On assignment, continue each partition from the position committed with the read
+    models, not from the group's Kafka offset: a dropped or new database replays from 0."""
 
-    @broker.subscriber(
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self.subscriber = None
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        positions = await asyncio.to_thread(store.positions, self._engine)
+        consumer = self.subscriber.consumer
+        for tp in assigned:
+            consumer.seek(tp, positions.get((tp.topic, tp.partition), 0))
+
+
+def subscribe(
+    broker: KafkaBroker, projection: LiveProjection, settings: Settings, engine: Engine
+):
+    """One subscriber for case and alert events; offsets are committed only after the DB commit."""
+    resume = ResumeFromStore(engine)
+    subscriber = broker.subscriber(
         settings.case_events_topic,
         settings.alert_events_topic,
         group_id=settings.consumer_group,
@@ -45,15 +77,20 @@ def subscribe(broker: KafkaBroker, engine: Engine, settings: Settings) -> None:
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         ack_policy=AckPolicy.NACK_ON_ERROR,  # an exception seeks back: the message is retried
+        listener=resume,
     )
-    async def on_event(msg: KafkaMessage) -> None:
-        record = msg.raw_message
-        await handlers.handle_message(
-            engine, msg.body, topic=record.topic, partition=record.partition, offset=record.offset
-        )
+    resume.subscriber = subscriber
+
+    @subscriber
+    async def on_message(msg: KafkaMessage) -> None:
+        await projection.handle(msg.raw_message)
+
+    return subscriber
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now
+) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -61,14 +98,42 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         configure_logging("casefile", fmt=settings.log_format, level=settings.log_level)
         engine = store.make_engine(settings.database_url)
         broker = KafkaBroker(
-            settings.kafka_bootstrap_servers,
-            request_timeout_ms=settings.kafka_request_timeout_ms,
-            logger=log,
+            settings.kafka_bootstrap_servers, acks="all",
+            request_timeout_ms=settings.kafka_request_timeout_ms, logger=log,
         )
-        subscribe(broker, engine, settings)
-        await connect(broker)
+        # the subscriber is made below; its consumer exists once the broker has started
+        metrics = CasefileMetrics(engine, lambda: getattr(subscriber, "consumer", None))
+
+        async def publish_dead_letter(letter: dead_letters.DeadLetter) -> None:
+            await broker.publish(
+                letter.value or b"", topic=settings.dead_letter_topic, key=letter.key,
+                headers=letter.headers(),
+            )
+
+        projection = LiveProjection(
+            engine=engine,
+            streams={settings.case_events_topic: CASE_STREAM,
+                     settings.alert_events_topic: ALERT_STREAM},
+            publish_dead_letter=publish_dead_letter, metrics=metrics,
+            consumer_group=settings.consumer_group,
+            attempts=settings.dead_letter_after_attempts, backoff=settings.retry_backoff_seconds,
+        )
+        subscriber = subscribe(broker, projection, settings, engine)
+        try:
+            await connect(broker)
+            await dead_letters.ensure_topic(
+                settings.kafka_bootstrap_servers, settings.dead_letter_topic,
+                request_timeout_ms=settings.kafka_request_timeout_ms,
+            )
+        except BaseException:
+            await broker.stop()
+            engine.dispose()
+            raise
         app.state.engine = engine
         app.state.broker = broker
+        app.state.metrics = metrics
+        app.state.clock = clock
+        app.state.subscriber = subscriber
         log.info("casefile_started", port=settings.http_port)
         try:
             yield
@@ -77,27 +142,48 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine.dispose()
 
     app = FastAPI(
-        title="casefile", summary="Cases, inquiries and timelines, folded from the log.",
+        title="casefile",
+        summary="Cases, timelines, recipients and audit replay, folded from the log.",
         lifespan=lifespan,
     )
     app.include_router(router)
-    _add_health_routes(app)
+    _add_operations_routes(app)
     return app
 
 
-def _add_health_routes(app: FastAPI) -> None:
+def _add_operations_routes(app: FastAPI) -> None:
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
         return {"status": "alive"}
 
     @app.get("/readyz", tags=["health"])
     async def readyz(request: Request) -> JSONResponse:
+        state = request.app.state
         checks = {
-            "database": _database_ok(request.app.state.engine),
-            "broker": await request.app.state.broker.ping(timeout=2.0),
+            "database": await asyncio.to_thread(_database_ok, state.engine),
+            "broker": await state.broker.ping(timeout=2.0),
         }
+        consumer = getattr(state.subscriber, "consumer", None)
+        try:
+            partitions = await asyncio.to_thread(progress, state.engine, consumer)
+        except Exception:
+            partitions = []
         ready = all(checks.values())
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        body = {
+            "ready": ready,
+            "checks": checks,
+            "consumer": {
+                "lag": sum(p.lag or 0 for p in partitions),
+                "partitions": [vars(p) for p in partitions],
+            },
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["health"], response_class=Response)
+    async def metrics(request: Request) -> Response:
+        """Prometheus text format: applied and dead-lettered messages, offsets and lag."""
+        body = await asyncio.to_thread(request.app.state.metrics.render)
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 def _database_ok(engine: Engine) -> bool:

@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     kafka_heartbeat_interval_ms: int = 3_000
     case_events_topic: str = topics.CASE_EVENTS
     alert_events_topic: str = topics.ALERT_EVENTS
+    dead_letter_topic: str = topics.CASEFILE_DEAD_LETTERS
+    # A message that fails to apply this many times (for a reason other than the database
+    # being unreachable, which is retried until it is back) goes to the dead-letter topic.
+    dead_letter_after_attempts: int = 3
+    retry_backoff_seconds: float = 1.0
     database_url: str = "sqlite:///var/casefile.db"
     http_host: str = "127.0.0.1"
     http_port: int = 8002

@@ -1,65 +1,160 @@
-"""Apply events to the read models: one event, one transaction (dedupe + views + timeline)."""
+"""The live consumer: each message is applied, or dead-lettered, in one transaction with its
+position, so a redelivery changes nothing and a poison message never stops the partition."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from uuid import UUID
 
+import sqlalchemy.exc
 import structlog
+from aiokafka import ConsumerRecord
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from contracts import read_event
-from contracts.events import EventEnvelope
 from services.casefile import projections, store
+from services.casefile.dead_letters import APPLY, DECODE, DeadLetter
+from services.casefile.decoding import Decoded, Undecodable, decode
+from services.casefile.metrics import CasefileMetrics
 
 log = structlog.get_logger()
+
+TRANSIENT = (
+    sqlalchemy.exc.OperationalError,  # includes SQLite's "database is locked"
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+)
+"""Failures of the database rather than of the message: retried until they pass, never
+dead-lettered, since the same message will apply once the database is back."""
 
 
 class EventNotApplied(RuntimeError):
     """Raised so the consumer seeks back and retries; carries no content from the message."""
 
 
-def apply_event(session: Session, event: EventEnvelope) -> bool:
+@dataclass(frozen=True)
+class Where:
+    topic: str
+    partition: int
+    offset: int
+
+
+def apply_event(session: Session, decoded: Decoded, stream: str) -> bool:
     """Stage one event's changes; False if it was applied before (a redelivery changes nothing)."""
+    event = decoded.event
     # Lock the case first so concurrent replicas serialise per case, then check for duplicates.
     case = store.get_case_for_update(session, event.case_id)
     if store.already_applied(session, event.event_id):
         return False
     inquiry_id = projections.inquiry_id_of(event)
     inquiry = store.get_inquiry_for_update(session, inquiry_id) if inquiry_id else None
-    applied = projections.apply(case, inquiry, event)
-    store.save(session, applied.case, applied.inquiry, applied.entry)
+    applied = projections.apply(
+        case, inquiry, event, stream=stream, body=decoded.body,
+        schema_version=decoded.recorded_version,
+    )
+    store.save(session, applied.case, applied.inquiry, applied.row)
     return True
 
 
-def apply_in_transaction(engine: Engine, events: list[EventEnvelope]) -> int:
-    """Apply events in order in one transaction; how many were new."""
+def commit_event(engine: Engine, decoded: Decoded, stream: str, where: Where) -> bool:
     with Session(engine) as session:
-        applied = sum(apply_event(session, event) for event in events)
+        applied = apply_event(session, decoded, stream)
+        store.advance_position(session, where.topic, where.partition, where.offset + 1)
         session.commit()
     return applied
 
 
-async def handle_message(
-    engine: Engine, body: bytes, *, backoff: float = 1.0, **where: object
-) -> None:
-    """Decode and apply one message from the log; on any failure wait, then raise to retry it."""
-    try:
-        event = read_event(body)
-    except Exception as exc:
-        log.error("event_undecodable", error=type(exc).__name__, **where)
-        await asyncio.sleep(backoff)
-        raise EventNotApplied(f"undecodable message ({type(exc).__name__}); will retry") from None
-    with structlog.contextvars.bound_contextvars(
-        case_id=str(event.case_id), event_id=str(event.event_id),
-        correlation_id=str(event.correlation_id),
-    ):
+def commit_attention(engine: Engine, letter: DeadLetter) -> bool:
+    """Record the unusable message and flag its case; False if it was flagged before."""
+    with Session(engine) as session:
+        flagged = store.record_attention(session, store.CaseAttention(
+            topic=letter.topic, partition=letter.partition, offset=letter.offset,
+            case_id=letter.case_id, event_id=letter.event_id, stage=letter.stage,
+            reason=letter.reason,
+        ))
+        if flagged and letter.case_id is not None:
+            case = store.get_case_for_update(session, letter.case_id)
+            store.save(session, projections.flag_for_attention(case, letter.case_id), None, None)
+        store.advance_position(session, letter.topic, letter.partition, letter.offset + 1)
+        session.commit()
+    return flagged
+
+
+PublishDeadLetter = Callable[[DeadLetter], Awaitable[None]]
+
+
+@dataclass
+class LiveProjection:
+    engine: Engine
+    streams: dict[str, str]  # topic -> stream
+    publish_dead_letter: PublishDeadLetter
+    metrics: CasefileMetrics
+    consumer_group: str
+    attempts: int = 3
+    backoff: float = 1.0
+
+    async def handle(self, record: ConsumerRecord) -> None:
+        where = Where(record.topic, record.partition, record.offset)
+        decoded = decode(record.value, record.key)
+        if isinstance(decoded, Undecodable):
+            log.error("event_undecodable", reason=decoded.reason, **vars(where))
+            await self._dead_letter(record, DECODE, decoded.reason, decoded.case_id, None)
+            return
+        event = decoded.event
+        with structlog.contextvars.bound_contextvars(
+            case_id=str(event.case_id), event_id=str(event.event_id),
+            correlation_id=str(event.correlation_id),
+        ):
+            await self._apply(record, decoded, where)
+
+    async def _apply(self, record: ConsumerRecord, decoded: Decoded, where: Where) -> None:
+        event = decoded.event
+        stream = self.streams[record.topic]
+        for attempt in range(1, self.attempts + 1):
+            try:
+                applied = commit_event(self.engine, decoded, stream, where)
+            except TRANSIENT as exc:
+                log.warning("event_not_applied_store_unavailable", type=event.type,
+                            error=type(exc).__name__, **vars(where))
+                await asyncio.sleep(self.backoff)
+                raise EventNotApplied(f"{event.type} not applied ({type(exc).__name__})") from None
+            except Exception as exc:
+                log.error("event_not_applied", type=event.type, error=type(exc).__name__,
+                          attempt=attempt, **vars(where))
+                if attempt == self.attempts:
+                    reason = f"not applied: {type(exc).__name__}"
+                    await self._dead_letter(record, APPLY, reason, event.case_id, event.event_id)
+                    return
+                await asyncio.sleep(self.backoff * attempt)
+            else:
+                self.metrics.applied(event.type, applied)
+                log.info("event_applied" if applied else "event_already_applied",
+                         type=event.type, sequence=event.sequence)
+                return
+
+    async def _dead_letter(
+        self, record: ConsumerRecord, stage: str, reason: str,
+        case_id: UUID | None, event_id: UUID | None,
+    ) -> None:
+        letter = DeadLetter(
+            topic=record.topic, partition=record.partition, offset=record.offset,
+            key=record.key, value=record.value, stage=stage, reason=reason, case_id=case_id,
+            event_id=event_id, consumer_group=self.consumer_group,
+        )
         try:
-            applied = apply_in_transaction(engine, [event])
+            await self.publish_dead_letter(letter)  # first, so nothing is flagged but not kept
+            flagged = commit_attention(self.engine, letter)
         except Exception as exc:
-            log.error("event_not_applied", type=event.type, error=type(exc).__name__, **where)
-            await asyncio.sleep(backoff)
-            reason = f"{event.type} not applied ({type(exc).__name__}); will retry"
-            raise EventNotApplied(reason) from None
-        log.info("event_applied" if applied else "event_already_applied",
-                 type=event.type, sequence=event.sequence)
+            log.error("dead_letter_failed", error=type(exc).__name__, topic=record.topic,
+                      partition=record.partition, offset=record.offset)
+            await asyncio.sleep(self.backoff)
+            raise EventNotApplied(f"could not dead-letter ({type(exc).__name__})") from None
+        if flagged:
+            self.metrics.dead_lettered(stage)
+        log.warning("message_dead_lettered", stage=stage, reason=reason, topic=record.topic,
+                    partition=record.partition, offset=record.offset,
+                    case_id=str(case_id) if case_id else None)

@@ -3,92 +3,122 @@
 Case events (from intake) and alert events (from notify) travel on different topics, so the
 order in which they interleave differs between the live consumer and a rebuild. Every rule
 here is therefore order-independent across topics (placeholders, max/min, "answered wins"),
-which is what makes a replay give exactly the live read model.
+which is what makes a replay give exactly the live read model. Within one topic a case's
+events arrive in sequence order.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import lru_cache
+from typing import NamedTuple
 from uuid import UUID
 
 from contracts.events import (
+    CaseAssigned,
     CaseClosed,
     CaseReopened,
     ContactLost,
+    ContactRestored,
     EventEnvelope,
+    FollowUpSent,
     InquiryOverdue,
     InquirySent,
     InquiryWithdrawn,
     OfficialResponseReceived,
     ReportReceived,
     StatusChanged,
+    ThreatReported,
 )
-from contracts.partial_dates import sort_key
+from contracts.partial_dates import DAY, INSTANT, earliest_instant, latest_instant, precision
+from contracts.partial_dates import sort_key as _sort_key
 
 AWAITING, OVERDUE, ANSWERED, WITHDRAWN = "awaiting", "overdue", "answered", "withdrawn"
+INQUIRY_STATES = (AWAITING, OVERDUE, ANSWERED, WITHDRAWN)
 OPEN, CLOSED = "open", "closed"
 AWAITING_REPORT = "awaiting_report"  # events arrived before the report that opens the case
+LOST, RESTORED = "lost", "restored"
+CASE_STREAM, ALERT_STREAM = "case", "alert"  # intake's stream of a case, and notify's
 
 
 def instant(moment: datetime) -> str:
     """A UTC timestamp as fixed-width text: sorts correctly and reads the same on every DB."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-@dataclass(frozen=True)
-class CaseView:
+# Dates repeat across a log ("2017", the day inquiries went out), and a rebuild sorts each one.
+sort_key = lru_cache(maxsize=65_536)(_sort_key)
+
+# The views are named tuples: immutable like frozen dataclasses, and several times cheaper to
+# copy with one field changed, which a rebuild does for every event.
+
+
+class CaseView(NamedTuple):
+    """One row of the case list: what caseworkers filter and sort cases by."""
+
     case_id: UUID
     # awaiting_report, open, the subject's latest status (detained, sentenced...) or closed
     status: str = AWAITING_REPORT
     subject_status: str | None = None  # as of the latest effective date, even while closed
     subject_status_key: str | None = None  # effective date's sort key, then sequence
     subject_name: str | None = None
-    reporter_name: str | None = None
-    reporter_relationship: str | None = None
-    summary: str | None = None
     opened_at: str | None = None
     opened_sort: str | None = None
+    assignee: str | None = None
+    last_contact_at: str | None = None  # latest date the family heard from the subject
+    last_contact_sort: str | None = None
+    last_contact_until: str | None = None  # last moment that (partial) date can mean
+    contact_state: str | None = None  # lost or restored, by the latest dated contact event
+    contact_key: str | None = None  # that event's date sort key, then sequence
     last_sequence: int = 0
+    last_recorded_at: str | None = None  # when the system last learnt something of the case
     inquiries_open: int = 0  # not yet answered, overdue or not
     inquiries_overdue: int = 0  # not yet answered and past their deadline
     inquiries_answered: int = 0
-    last_contact_at: str | None = None
+    threats_reported: int = 0
+    attention: int = 0  # messages of this case that could not be applied (see dead letters)
 
 
-@dataclass(frozen=True)
-class InquiryView:
+class InquiryView(NamedTuple):
     inquiry_id: UUID
     case_id: UUID
     state: str = AWAITING
     recipient_name: str | None = None  # None only while an alert has overtaken inquiry_sent
     recipient_kind: str | None = None
     recipient_country: str | None = None
+    recipient_key: str | None = None  # the institution, however its name was capitalised
     channel: str | None = None
     sent_at: str | None = None
+    sent_sort: str | None = None
     due_at: str | None = None
     answered_at: str | None = None
+    classification: str | None = None
+    days_to_answer: int | None = None  # only when both dates are known to the day
+    follow_ups: int = 0
+    last_follow_up_at: str | None = None
+    withdrawn_at: str | None = None
 
 
-@dataclass(frozen=True)
-class TimelineEntry:
+class EventRow(NamedTuple):
+    """An applied event as casefile keeps it: the bytes as recorded, and what orders them."""
+
     event_id: UUID
     case_id: UUID
+    stream: str  # case (intake's) or alert (notify's): each has its own sequence and chain
     sequence: int
     type: str
+    schema_version: int  # as recorded; views read it upcast to the current version
     occurred_at: str
     occurred_sort: str
     recorded_at: str
     actor: str
-    data: str  # canonical JSON of the event's data
+    body: str  # the event's JSON exactly as it was on the log
 
 
-@dataclass(frozen=True)
-class Applied:
+class Applied(NamedTuple):
     case: CaseView
     inquiry: InquiryView | None
-    entry: TimelineEntry
+    row: EventRow
 
 
 def inquiry_id_of(event: EventEnvelope) -> UUID | None:
@@ -96,13 +126,26 @@ def inquiry_id_of(event: EventEnvelope) -> UUID | None:
     return getattr(data, "inquiry_id", None)
 
 
-def apply(case: CaseView | None, inquiry: InquiryView | None, event: EventEnvelope) -> Applied:
-    """Everything one event changes: its case, its inquiry (if any) and its timeline entry."""
+def apply(
+    case: CaseView | None,
+    inquiry: InquiryView | None,
+    event: EventEnvelope,
+    *,
+    stream: str,
+    body: str,
+    schema_version: int | None = None,
+) -> Applied:
+    """Everything one event changes: its case, its inquiry (if any) and its stored row.
+
+    `schema_version` is the version the event was recorded in, when it was upcast since.
+    """
     after = project_inquiry(inquiry, event)
+    row = event_row(event, stream=stream, body=body, schema_version=schema_version)
     return Applied(
-        case=project_case(case, event, inquiry_before=inquiry, inquiry_after=after),
+        case=project_case(case, event, stream=stream, inquiry_before=inquiry, inquiry_after=after,
+                          recorded_at=row.recorded_at),
         inquiry=after,
-        entry=timeline_entry(event),
+        row=row,
     )
 
 
@@ -115,26 +158,37 @@ def project_inquiry(current: InquiryView | None, event: EventEnvelope) -> Inquir
     if isinstance(event, InquirySent):
         data = event.data
         explicit_due = instant(data.due_at) if data.due_at else None
-        return replace(
-            base,
+        return _with_days_to_answer(base._replace(
             recipient_name=data.recipient.name,
             recipient_kind=data.recipient.kind.value,
             recipient_country=data.recipient.country,
+            recipient_key=recipient_key(data.recipient.country, data.recipient.kind.value,
+                                        data.recipient.name),
             channel=data.channel.value,
             sent_at=data.sent_at,
+            sent_sort=sort_key(data.sent_at),
             due_at=base.due_at or explicit_due,  # a deadline notify reported takes precedence
-        )
+        ))
     # Precedence withdrawn > answered > overdue > awaiting keeps the state independent of
     # where an overdue alert (another topic) lands among the case's own events.
     if isinstance(event, OfficialResponseReceived):
-        received = event.data.received_at
+        data = event.data
         state = WITHDRAWN if base.state == WITHDRAWN else ANSWERED
-        return replace(base, state=state, answered_at=_earliest(base.answered_at, received))
+        answered_at = _earliest(base.answered_at, data.received_at)
+        classification = base.classification
+        if answered_at == data.received_at and data.classification is not None:
+            classification = data.classification.value
+        return _with_days_to_answer(base._replace(
+            state=state, answered_at=answered_at, classification=classification,
+        ))
     if isinstance(event, InquiryWithdrawn):
-        return replace(base, state=WITHDRAWN)
+        return base._replace(state=WITHDRAWN, withdrawn_at=event.data.withdrawn_at)
+    if isinstance(event, FollowUpSent):
+        return base._replace(follow_ups=base.follow_ups + 1,
+                             last_follow_up_at=_latest(base.last_follow_up_at, event.data.sent_at))
     if isinstance(event, InquiryOverdue):
         state = base.state if base.state in (ANSWERED, WITHDRAWN) else OVERDUE
-        return replace(base, state=state, due_at=instant(event.data.due_at))
+        return base._replace(state=state, due_at=instant(event.data.due_at))
     return base
 
 
@@ -142,78 +196,130 @@ def project_case(
     current: CaseView | None,
     event: EventEnvelope,
     *,
+    stream: str,
     inquiry_before: InquiryView | None = None,
     inquiry_after: InquiryView | None = None,
+    recorded_at: str | None = None,
 ) -> CaseView:
-    """The case summary after the event; inquiry counts move with the inquiry's state change."""
+    """The case row after the event; inquiry counts move with the inquiry's state change.
+
+    `recorded_at` is `instant(event.recorded_at)`, when the caller has it already."""
     case = current or CaseView(case_id=event.case_id)
+    changes: dict = {}
     if isinstance(event, ReportReceived):
-        case = replace(
-            case,
-            status=OPEN,
+        changes.update(
+            status=case.status if case.status == CLOSED else (case.subject_status or OPEN),
             subject_name=event.data.subject.name,
-            reporter_name=event.data.reporter.name,
-            reporter_relationship=event.data.reporter.relationship,
-            summary=event.data.summary,
             opened_at=event.occurred_at,
             opened_sort=sort_key(event.occurred_at),
         )
     elif isinstance(event, ContactLost):
-        last_contact_at = _latest(case.last_contact_at, event.data.last_contact.at)
-        case = replace(case, last_contact_at=last_contact_at)
+        changes.update(_contact(case, event.data.last_contact.at, LOST, event.sequence))
+    elif isinstance(event, ContactRestored):
+        changes.update(_contact(case, event.data.restored_at, RESTORED, event.sequence))
     elif isinstance(event, StatusChanged):
-        case = _subject_status(case, event)
+        changes.update(_subject_status(case, event))
+    elif isinstance(event, CaseAssigned):
+        changes["assignee"] = event.data.assignee  # a case's own events come in order
+    elif isinstance(event, ThreatReported):
+        changes["threats_reported"] = case.threats_reported + 1
     elif isinstance(event, CaseClosed):
-        case = replace(case, status=CLOSED)
+        changes["status"] = CLOSED
     elif isinstance(event, CaseReopened):
-        case = replace(case, status=case.subject_status or OPEN)
-    if not isinstance(event, InquiryOverdue):  # notify numbers its own stream; not the case's
-        case = replace(case, last_sequence=max(case.last_sequence, event.sequence))
-    return _recount(case, inquiry_before, inquiry_after)
+        changes["status"] = case.subject_status or OPEN
+    recorded = recorded_at or instant(event.recorded_at)
+    if case.last_recorded_at is None or recorded > case.last_recorded_at:
+        changes["last_recorded_at"] = recorded
+    if stream == CASE_STREAM and event.sequence > case.last_sequence:
+        changes["last_sequence"] = event.sequence  # notify numbers its own stream
+    changes.update(_recount(case, inquiry_before, inquiry_after))
+    return case._replace(**changes) if changes else case
 
 
-def timeline_entry(event: EventEnvelope) -> TimelineEntry:
-    data = event.model_dump(mode="json").get("data", {})
-    return TimelineEntry(
+def flag_for_attention(case: CaseView | None, case_id: UUID) -> CaseView:
+    """The case after one of its messages was dead-lettered: it needs a person to look."""
+    case = case or CaseView(case_id=case_id)
+    return case._replace(attention=case.attention + 1)
+
+
+def event_row(
+    event: EventEnvelope, *, stream: str, body: str, schema_version: int | None = None
+) -> EventRow:
+    return EventRow(
         event_id=event.event_id,
         case_id=event.case_id,
+        stream=stream,
         sequence=event.sequence,
         type=event.type,
+        schema_version=schema_version or event.schema_version,
         occurred_at=event.occurred_at,
         occurred_sort=sort_key(event.occurred_at),
         recorded_at=instant(event.recorded_at),
         actor=event.actor,
-        data=json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")),
+        body=body,
     )
 
 
-def _recount(case: CaseView, before: InquiryView | None, after: InquiryView | None) -> CaseView:
-    counts = [case.inquiries_open, case.inquiries_overdue, case.inquiries_answered]
-    for view, sign in ((before, -1), (after, +1)):
-        if view is not None:
-            counts = [c + sign * flag for c, flag in zip(counts, _flags(view.state), strict=True)]
-    return replace(
-        case, inquiries_open=counts[0], inquiries_overdue=counts[1], inquiries_answered=counts[2]
-    )
+def recipient_key(country: str, kind: str, name: str) -> str:
+    """One institution, however its name was spaced or capitalised when an inquiry was logged."""
+    return f"{country}|{kind}|{' '.join(name.split()).casefold()}"
 
 
-def _flags(state: str) -> tuple[int, int, int]:
-    """(open, overdue, answered) membership of one inquiry state; a withdrawn one is in none."""
-    flags = {AWAITING: (1, 0, 0), OVERDUE: (1, 1, 0), ANSWERED: (0, 0, 1), WITHDRAWN: (0, 0, 0)}
-    return flags[state]
+def days_between(start: str, end: str) -> int | None:
+    """Whole days from one date to another, if both are known at least to the day."""
+    if precision(start) not in (DAY, INSTANT) or precision(end) not in (DAY, INSTANT):
+        return None
+    return (earliest_instant(end).date() - earliest_instant(start).date()).days
 
 
-def _subject_status(case: CaseView, event: StatusChanged) -> CaseView:
+def _with_days_to_answer(inquiry: InquiryView) -> InquiryView:
+    if inquiry.sent_at is None or inquiry.answered_at is None:
+        return inquiry
+    days = days_between(inquiry.sent_at, inquiry.answered_at)
+    # An answer dated before its inquiry is a recording error, not an instant reply.
+    return inquiry._replace(days_to_answer=days if days is not None and days >= 0 else None)
+
+
+def _recount(case: CaseView, before: InquiryView | None, after: InquiryView | None) -> dict:
+    """The inquiry counts that change when one inquiry moves from one state to another."""
+    if after is None or (before is not None and before.state == after.state):
+        return {}
+    old = _FLAGS[before.state] if before is not None else (0, 0, 0)
+    new = _FLAGS[after.state]
+    return {
+        "inquiries_open": case.inquiries_open + new[0] - old[0],
+        "inquiries_overdue": case.inquiries_overdue + new[1] - old[1],
+        "inquiries_answered": case.inquiries_answered + new[2] - old[2],
+    }
+
+
+# (open, overdue, answered) membership of each inquiry state; a withdrawn one is in none.
+_FLAGS = {AWAITING: (1, 0, 0), OVERDUE: (1, 1, 0), ANSWERED: (0, 0, 1), WITHDRAWN: (0, 0, 0)}
+
+
+def _subject_status(case: CaseView, event: StatusChanged) -> dict:
     """The status with the latest effective date wins (ties: the later event), so a status
     recorded late about the past does not overwrite what is known about the present."""
     key = f"{sort_key(event.data.effective_at)}#{event.sequence:012d}"
     if case.subject_status_key is not None and key <= case.subject_status_key:
-        return case
+        return {}
     status = event.data.status.value
-    return replace(
-        case, subject_status=status, subject_status_key=key,
-        status=case.status if case.status == CLOSED else status,
-    )
+    return {
+        "subject_status": status, "subject_status_key": key,
+        "status": case.status if case.status in (CLOSED, AWAITING_REPORT) else status,
+    }
+
+
+def _contact(case: CaseView, when: str, state: str, sequence: int) -> dict:
+    """The latest dated contact event says whether the family is in touch (ties: later event)."""
+    key = f"{sort_key(when)}#{sequence:012d}"
+    if case.contact_key is not None and key <= case.contact_key:
+        return {}
+    return {
+        "last_contact_at": when, "last_contact_sort": sort_key(when),
+        "last_contact_until": instant(latest_instant(when)), "contact_state": state,
+        "contact_key": key,
+    }
 
 
 def _latest(current: str | None, candidate: str) -> str:

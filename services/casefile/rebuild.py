@@ -1,101 +1,133 @@
 """Drop the read models and replay both topics from offset 0: `python -m services.casefile.rebuild`.
 
-Stop the live casefile service on that database first; the rebuilt state is what the live
-service would have built, so its checksum must equal a live instance's after the same log.
+Stop the live casefile service on that database first (or pass --database-url to rebuild into
+another one while it runs). The rebuilt state is what the live service would have built, so
+its checksum must equal a live instance's after the same log.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import multiprocessing
+import os
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from contracts import read_event
-from services.casefile import handlers, store
+from services.casefile import store
 from services.casefile.checksum import read_model_checksum
 from services.casefile.config import Settings
+from services.casefile.log_reader import LogPosition
+from services.casefile.replay import ShardResult, replay_shard, shard_process
+
+OnProgress = Callable[[LogPosition], None]
 
 
 @dataclass(frozen=True)
 class RebuildResult:
     messages_read: int
     events_applied: int  # fewer than messages read when the log holds redeliveries
+    dead_lettered: int  # messages that could not be decoded or applied; their cases are flagged
+    cases: int
     checksum: str
+    replay_seconds: float  # reading the log and writing the read models
+    checksum_seconds: float
     seconds: float
 
 
-async def rebuild(settings: Settings, *, batch_size: int = 500) -> RebuildResult:
+async def rebuild(
+    settings: Settings, *, workers: int = 1, on_progress: OnProgress | None = None
+) -> RebuildResult:
+    """Drop the read models and fold the whole log into them again.
+
+    With several `workers` the cases are shared out between that many processes (see
+    services.casefile.replay); the read models come out the same either way.
+    """
     started = time.monotonic()
-    engine = store.make_engine(settings.database_url)
+    engine = store.make_engine(settings.database_url, bulk_load=True)
     try:
-        store.drop_read_models(engine)
-        store.create_read_models(engine)
-        read, applied = await _replay(settings, engine, batch_size)
+        store.reset(engine, defer_indexes=True)
+        if workers <= 1:
+            results = [await replay_shard(settings, on_progress=on_progress)]
+        else:
+            results = await _in_processes(settings, workers, on_progress)
+        store.create_deferred_indexes(engine)
+        replayed = time.monotonic()
         checksum = read_model_checksum(engine)
     finally:
         engine.dispose()
-    return RebuildResult(read, applied, checksum, round(time.monotonic() - started, 3))
-
-
-async def _replay(settings: Settings, engine, batch_size: int) -> tuple[int, int]:
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        request_timeout_ms=settings.kafka_request_timeout_ms,
-        enable_auto_commit=False,  # no group: a rebuild reads, it never moves the live offsets
+    done = time.monotonic()
+    return RebuildResult(
+        messages_read=sum(r.messages_read for r in results),
+        events_applied=sum(r.events_applied for r in results),
+        dead_lettered=sum(r.dead_lettered for r in results),
+        cases=sum(r.cases for r in results), checksum=checksum,
+        replay_seconds=round(replayed - started, 3), checksum_seconds=round(done - replayed, 3),
+        seconds=round(done - started, 3),
     )
-    await consumer.start()
+
+
+async def _in_processes(
+    settings: Settings, shards: int, on_progress: OnProgress | None
+) -> list[ShardResult]:
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited loop
+    results = context.Queue()
+    counters = [(context.Value("q", 0), context.Value("q", 0)) for _ in range(shards)]
+    processes = [
+        context.Process(target=shard_process, name=f"replay-shard-{shard}", daemon=True,
+                        args=(settings.model_dump_json(), shard, shards, read, total, results))
+        for shard, (read, total) in enumerate(counters)
+    ]
+    for process in processes:
+        process.start()
+    outcomes: list[tuple[str, object]] = []
     try:
-        partitions = await _all_partitions(
-            consumer, [settings.case_events_topic, settings.alert_events_topic]
-        )
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        read = applied = 0
-        while True:
-            batch = await consumer.getmany(timeout_ms=500, max_records=batch_size)
-            events = [_decode(record) for records in batch.values() for record in records]
-            if events:
-                read += len(events)
-                applied += handlers.apply_in_transaction(engine, events)
-            if await _at_end(consumer, partitions):
-                return read, applied
+        while len(outcomes) < len(processes):
+            while not results.empty():
+                outcomes.append(results.get())
+            if on_progress is not None:  # every shard scans the whole log: show the slowest
+                totals = [total.value for _, total in counters]
+                on_progress(LogPosition(read=min(read.value for read, _ in counters),
+                                        total=max(totals) if all(totals) else None))
+            if len(outcomes) < len(processes) and not any(p.is_alive() for p in processes):
+                while not results.empty():
+                    outcomes.append(results.get())
+                if len(outcomes) < len(processes):
+                    raise RuntimeError("a replay worker stopped without a result")
+            await asyncio.sleep(0.1)
     finally:
-        await consumer.stop()
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+    errors = [detail for status, detail in outcomes if status == "error"]
+    if errors:
+        raise RuntimeError(f"replay worker failed: {errors[0]}")
+    return [ShardResult(**detail) for _, detail in outcomes]
 
 
-async def _all_partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
-    await consumer.topics()  # loads metadata for every topic
-    partitions = []
-    for topic in topics:
-        numbers = consumer.partitions_for_topic(topic)
-        if not numbers:
-            raise RuntimeError(f"topic {topic!r} does not exist on the broker")
-        partitions += [TopicPartition(topic, p) for p in sorted(numbers)]
-    return partitions
+async def _rebuild_with_progress_bar(
+    settings: Settings, console: Console, *, workers: int
+) -> RebuildResult:
+    columns = (
+        TextColumn("replaying the log"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("messages"), TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("replay", total=None)
 
+        def show(position: LogPosition) -> None:
+            bar.update(task, completed=position.read, total=position.total)
 
-def _decode(record):
-    try:
-        return read_event(record.value)
-    except Exception as exc:  # the message's content stays out of the error: it may name people
-        where = f"{record.topic}[{record.partition}]@{record.offset}"
-        raise RuntimeError(f"undecodable message at {where} ({type(exc).__name__})") from None
-
-
-async def _at_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> bool:
-    """True once every partition is read up to the high watermark of its last fetch.
-
-    Not end_offsets(): Tansu on S3 storage answers ListOffsets (latest) wrongly.
-    """
-    for tp in partitions:
-        highwater = consumer.highwater(tp)
-        if highwater is None or await consumer.position(tp) < highwater:
-            return False
-    return True
+        result = await rebuild(settings, workers=workers, on_progress=show)
+        bar.update(task, completed=result.messages_read, total=result.messages_read)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,10 +137,16 @@ def main(argv: list[str] | None = None) -> int:
         "--checksum-only", action="store_true",
         help="print the checksum of the read models as they are, without rebuilding",
     )
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    parser.add_argument(
+        "--workers", type=int, default=min(2, os.cpu_count() or 1),
+        help="processes folding the log side by side (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     if args.database_url:
         settings = settings.model_copy(update={"database_url": args.database_url})
+    console = Console(stderr=True)
     if args.checksum_only:
         engine = store.make_engine(settings.database_url)
         try:
@@ -116,11 +154,25 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             engine.dispose()
         return 0
-    result = asyncio.run(rebuild(settings))
+    try:
+        if args.json:
+            result = asyncio.run(rebuild(settings, workers=args.workers))
+        else:
+            result = asyncio.run(
+                _rebuild_with_progress_bar(settings, console, workers=args.workers))
+    except RuntimeError as exc:  # e.g. a topic that does not exist: say so, without a trace
+        console.print(f"[red]rebuild failed:[/red] {exc}")
+        return 2
+    if args.json:
+        print(json.dumps(asdict(result)))
+        return 0
     print(f"messages read:   {result.messages_read}")
     print(f"events applied:  {result.events_applied}")
+    print(f"dead-lettered:   {result.dead_lettered}")
+    print(f"cases:           {result.cases}")
     print(f"checksum:        {result.checksum}")
-    print(f"took:            {result.seconds}s")
+    print(f"took:            {result.seconds}s (replay {result.replay_seconds}s, "
+          f"checksum {result.checksum_seconds}s)")
     return 0
 
 

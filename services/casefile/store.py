@@ -1,43 +1,53 @@
-"""Casefile's read models and the few queries it needs; rows mirror the views in projections.
+"""Casefile's tables and the writes its consumer and rebuild make; rows mirror projections.
 
-Every column is derived from events only (no "applied at now()"), and instants are stored as
-fixed-width UTC text, so a replay writes byte-identical rows on SQLite and PostgreSQL alike.
+Every read-model column is derived from events only (no "applied at now()"), and instants are
+stored as fixed-width UTC text, so a replay writes identical rows on SQLite and PostgreSQL.
+The read models carry no migrations: when their shape changes, READ_MODEL_VERSION changes and
+casefile drops them on start and rebuilds them from the log (positions go with them).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from collections.abc import Iterable
+from operator import attrgetter
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Engine, Text, func
+from sqlalchemy import Engine, Index, Text, event, insert, inspect, text
 from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
 
-from contracts.partial_dates import sort_key
-from services.casefile.projections import CaseView, InquiryView, TimelineEntry
+from services.casefile.projections import CaseView, EventRow, InquiryView
 
 V = TypeVar("V")
+
+READ_MODEL_VERSION = "2"
+"""Bump whenever a read-model table changes shape: casefile then rebuilds them on start."""
 
 
 class CaseSummary(SQLModel, table=True):
     __tablename__ = "case_summary"
 
     case_id: UUID = Field(primary_key=True)
-    status: str
+    status: str = Field(index=True)
     subject_status: str | None = None
     subject_status_key: str | None = None
     subject_name: str | None = None
-    reporter_name: str | None = None
-    reporter_relationship: str | None = None
-    summary: str | None = Field(default=None, sa_column=Column(Text))
     opened_at: str | None = None
     opened_sort: str | None = Field(default=None, index=True)
+    assignee: str | None = Field(default=None, index=True)
+    last_contact_at: str | None = None
+    last_contact_sort: str | None = None
+    last_contact_until: str | None = Field(default=None, index=True)
+    contact_state: str | None = None
+    contact_key: str | None = None
     last_sequence: int
+    last_recorded_at: str | None = None
     inquiries_open: int
     inquiries_overdue: int
     inquiries_answered: int
-    last_contact_at: str | None = None
+    threats_reported: int
+    attention: int
 
 
 class Inquiry(SQLModel, table=True):
@@ -48,52 +58,154 @@ class Inquiry(SQLModel, table=True):
     state: str
     recipient_name: str | None = None
     recipient_kind: str | None = None
-    recipient_country: str | None = None
+    recipient_country: str | None = Field(default=None, index=True)
+    recipient_key: str | None = Field(default=None, index=True)
     channel: str | None = None
     sent_at: str | None = None
+    sent_sort: str | None = None
     due_at: str | None = None
     answered_at: str | None = None
+    classification: str | None = None
+    days_to_answer: int | None = None
+    follow_ups: int
+    last_follow_up_at: str | None = None
+    withdrawn_at: str | None = None
 
 
-class TimelineRow(SQLModel, table=True):
-    """One applied event; its presence is also the record that the event was applied."""
+class CaseEvent(SQLModel, table=True):
+    """Every applied event, as recorded; its presence is also the record that it was applied."""
 
-    __tablename__ = "timeline_entry"
+    __tablename__ = "case_event"
+    __table_args__ = (
+        Index("ix_case_event_timeline", "case_id", "occurred_sort", "recorded_at"),
+        Index("ix_case_event_stream", "case_id", "stream", "sequence"),
+    )
 
     event_id: UUID = Field(primary_key=True)
-    case_id: UUID = Field(index=True)
+    case_id: UUID
+    stream: str
     sequence: int
     type: str
+    schema_version: int
     occurred_at: str
     occurred_sort: str
     recorded_at: str
     actor: str
-    data: str = Field(sa_column=Column(Text, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
 
 
-READ_MODELS = (CaseSummary, Inquiry, TimelineRow)
+class CaseAttention(SQLModel, table=True):
+    """A message that could not be decoded or applied: dead-lettered, and its case flagged."""
+
+    __tablename__ = "case_attention"
+
+    topic: str = Field(primary_key=True)
+    partition: int = Field(primary_key=True)
+    offset: int = Field(primary_key=True)
+    case_id: UUID | None = Field(default=None, index=True)
+    event_id: UUID | None = None
+    stage: str  # decode or apply
+    reason: str  # type and field names only, never the message's content
 
 
-def make_engine(url: str) -> Engine:
+class ConsumerPosition(SQLModel, table=True):
+    """The next offset to read per partition, committed with the changes it covers."""
+
+    __tablename__ = "consumer_position"
+
+    topic: str = Field(primary_key=True)
+    partition: int = Field(primary_key=True)
+    next_offset: int
+
+
+class ReadModelMeta(SQLModel, table=True):
+    __tablename__ = "casefile_meta"
+
+    key: str = Field(primary_key=True)
+    value: str
+
+
+READ_MODELS = (CaseSummary, Inquiry, CaseEvent, CaseAttention)
+"""What a rebuild reproduces exactly (the checksum covers these)."""
+_ALL_TABLES = (*READ_MODELS, ConsumerPosition, ReadModelMeta)
+_RETIRED_TABLES = ("timeline_entry",)  # read models of older versions, dropped on upgrade
+
+
+def make_engine(url: str, *, bulk_load: bool = False, prepare_store: bool = True) -> Engine:
+    """An engine on a prepared store. `bulk_load` trades SQLite durability for speed; only a
+    rebuild uses it, since a crash there is recovered by rebuilding again."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, pool_pre_ping=True)
-    create_read_models(engine)
+    if engine.dialect.name == "sqlite":
+        _tune_sqlite(engine, synchronous="OFF" if bulk_load else "NORMAL")
+    if prepare_store:
+        prepare(engine)
     return engine
 
 
-def create_read_models(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine, tables=[m.__table__ for m in READ_MODELS])
+def _tune_sqlite(engine: Engine, *, synchronous: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(connection, _record) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB
+        cursor.close()
+
+
+def prepare(engine: Engine) -> bool:
+    """Create the tables; if they were built by another READ_MODEL_VERSION, drop them first.
+
+    True if the read models were (re)created empty, so the consumer replays from offset 0.
+    """
+    existing = set(inspect(engine).get_table_names())
+    with Session(engine) as session:
+        version = (session.get(ReadModelMeta, "read_model_version")
+                   if "casefile_meta" in existing else None)
+    current = version is not None and version.value == READ_MODEL_VERSION
+    if not current:
+        drop_read_models(engine)
+    SQLModel.metadata.create_all(engine, tables=[m.__table__ for m in _ALL_TABLES])
+    if not current:
+        with Session(engine) as session:
+            session.merge(ReadModelMeta(key="read_model_version", value=READ_MODEL_VERSION))
+            session.commit()
+    return not current
 
 
 def drop_read_models(engine: Engine) -> None:
-    SQLModel.metadata.drop_all(engine, tables=[m.__table__ for m in READ_MODELS])
+    """Drop every table casefile keeps, positions included: the next start replays from 0."""
+    SQLModel.metadata.drop_all(engine, tables=[m.__table__ for m in _ALL_TABLES])
+    with engine.begin() as connection:
+        for name in _RETIRED_TABLES:
+            connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
 
 
-# --- writes (used by handlers, inside the caller's transaction) -----------------------------
+def reset(engine: Engine, *, defer_indexes: bool = False) -> None:
+    """Empty read models at the current version, as a rebuild starts from.
+
+    With `defer_indexes` the event table's secondary indexes are left out until
+    `create_deferred_indexes`: building them once over the loaded rows is cheaper than
+    keeping them sorted through every insert.
+    """
+    drop_read_models(engine)
+    prepare(engine)
+    if defer_indexes:
+        for index in CaseEvent.__table__.indexes:
+            index.drop(engine)
+
+
+def create_deferred_indexes(engine: Engine) -> None:
+    for index in CaseEvent.__table__.indexes:
+        index.create(engine, checkfirst=True)
+
+
+# --- writes of the live consumer (inside the caller's transaction) ----------------------------
 
 def already_applied(session: Session, event_id: UUID) -> bool:
-    return session.get(TimelineRow, event_id) is not None
+    return session.get(CaseEvent, event_id) is not None
 
 
 def get_case_for_update(session: Session, case_id: UUID) -> CaseView | None:
@@ -106,68 +218,87 @@ def get_inquiry_for_update(session: Session, inquiry_id: UUID) -> InquiryView | 
 
 
 def save(
-    session: Session, case: CaseView, inquiry: InquiryView | None, entry: TimelineEntry
+    session: Session, case: CaseView, inquiry: InquiryView | None, row: EventRow | None
 ) -> None:
-    _upsert(session, CaseSummary, case.case_id, asdict(case))
+    _upsert(session, CaseSummary, case.case_id, values(case))
     if inquiry is not None:
-        _upsert(session, Inquiry, inquiry.inquiry_id, asdict(inquiry))
-    session.add(TimelineRow(**asdict(entry)))
+        _upsert(session, Inquiry, inquiry.inquiry_id, values(inquiry))
+    if row is not None:
+        session.add(CaseEvent(**values(row)))
     session.flush()
 
 
-def _upsert(session: Session, model: type[SQLModel], key: UUID, values: dict) -> None:
-    row = session.get(model, key)
-    if row is None:
-        session.add(model(**values))
+def record_attention(session: Session, attention: CaseAttention) -> bool:
+    """False if this message was flagged before (a redelivery of a dead-lettered message)."""
+    key = (attention.topic, attention.partition, attention.offset)
+    if session.get(CaseAttention, key) is not None:
+        return False
+    session.add(attention)
+    return True
+
+
+def advance_position(session: Session, topic: str, partition: int, next_offset: int) -> None:
+    position = session.get(ConsumerPosition, (topic, partition), with_for_update=True)
+    if position is None:
+        session.add(ConsumerPosition(topic=topic, partition=partition, next_offset=next_offset))
+    elif next_offset > position.next_offset:
+        position.next_offset = next_offset
+        session.add(position)
+
+
+def positions(engine: Engine) -> dict[tuple[str, int], int]:
+    """Next offset to read per (topic, partition), as committed with the read models."""
+    with Session(engine) as session:
+        rows = session.exec(select(ConsumerPosition))
+        return {(p.topic, p.partition): p.next_offset for p in rows}
+
+
+# --- bulk writes of a rebuild (one transaction per call) -------------------------------------
+
+def insert_rows(engine: Engine, model: type[SQLModel], rows: Iterable[Any]) -> None:
+    """Insert rows (views, or anything with the table's column names as attributes) with one
+    executemany, in one transaction.
+
+    Straight to the driver with the columns' own bind conversions: the ORM's per-row
+    bookkeeping would cost more than the insert itself over the millions of rows of a rebuild.
+    """
+    table = model.__table__
+    with engine.begin() as connection:
+        dialect = connection.dialect
+        compiled = insert(table).compile(dialect=dialect)
+        names = list(compiled.positiontup) if compiled.positional else list(compiled.params)
+        values_of = attrgetter(*names)
+        converters = [
+            (i, convert) for i, name in enumerate(names)
+            if (convert := table.c[name].type.bind_processor(dialect)) is not None
+        ]
+        params: list[Any] = []
+        for row in rows:
+            row_values = list(values_of(row))
+            for i, convert in converters:
+                if row_values[i] is not None:
+                    row_values[i] = convert(row_values[i])
+            params.append(tuple(row_values) if compiled.positional
+                          else dict(zip(names, row_values, strict=True)))
+        if params:
+            connection.exec_driver_sql(compiled.string, params)
+
+
+def values(view: Any) -> dict[str, Any]:
+    return view._asdict()
+
+
+def _upsert(session: Session, model: type[SQLModel], key: UUID, row: dict) -> None:
+    existing = session.get(model, key)
+    if existing is None:
+        session.add(model(**row))
         return
-    for name, value in values.items():
-        setattr(row, name, value)
-    session.add(row)
+    for name, value in row.items():
+        setattr(existing, name, value)
+    session.add(existing)
 
 
 def _view(view: type[V], row: SQLModel | None) -> V | None:
     if row is None:
         return None
-    return view(**{f.name: getattr(row, f.name) for f in fields(view)})
-
-
-# --- reads (used by the API) ------------------------------------------------------------------
-
-def list_cases(session: Session, *, limit: int, offset: int) -> tuple[list[CaseSummary], int]:
-    """Newest reports first; cases still awaiting their report come last."""
-    statement = (
-        select(CaseSummary)
-        .order_by(CaseSummary.opened_sort.desc().nulls_last(), CaseSummary.case_id)
-        .limit(limit)
-        .offset(offset)
-    )
-    total = session.exec(select(func.count()).select_from(CaseSummary)).one()
-    return list(session.exec(statement)), total
-
-
-def get_case(session: Session, case_id: UUID) -> CaseSummary | None:
-    return session.get(CaseSummary, case_id)
-
-
-def inquiries_of(session: Session, case_id: UUID) -> list[Inquiry]:
-    """A case's inquiries in the order they were sent (placeholders for unseen ones last)."""
-    rows = session.exec(select(Inquiry).where(Inquiry.case_id == case_id)).all()
-    return sorted(
-        rows, key=lambda r: (r.sent_at is None, sort_key(r.sent_at or "1900"), r.inquiry_id)
-    )
-
-
-def timeline_of(session: Session, case_id: UUID) -> list[TimelineRow]:
-    statement = (
-        select(TimelineRow)
-        .where(TimelineRow.case_id == case_id)
-        .order_by(
-            TimelineRow.occurred_sort, TimelineRow.recorded_at, TimelineRow.sequence,
-            TimelineRow.event_id,
-        )
-    )
-    return list(session.exec(statement))
-
-
-def case_exists(session: Session, case_id: UUID) -> bool:
-    return session.get(CaseSummary, case_id) is not None
+    return view(**{name: getattr(row, name) for name in view._fields})

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from contracts.chain import seal
-import json
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from contracts import encode_event
+from contracts.chain import seal
 from contracts.events import (
     ContactLost,
     ContactLostData,
-    LastContact,
     InquiryOverdue,
     InquiryOverdueData,
     InquirySent,
     InquirySentData,
+    LastContact,
     OfficialResponseReceived,
     OfficialResponseReceivedData,
     ReportReceived,
@@ -25,14 +25,16 @@ from contracts.events import (
 )
 from contracts.values import Channel, Recipient, RecipientKind, Reporter, Subject
 from services.casefile.projections import (
+    ALERT_STREAM,
     ANSWERED,
     AWAITING,
     AWAITING_REPORT,
+    CASE_STREAM,
     OPEN,
     OVERDUE,
     apply,
+    event_row,
     inquiry_id_of,
-    timeline_entry,
 )
 
 CASE = UUID("11111111-1111-4111-8111-111111111111")
@@ -58,7 +60,8 @@ def report(seq: int = 1, occurred_at: str = "2020-03-01") -> ReportReceived:
 
 def contact_lost(seq: int, last_contact_at: str) -> ContactLost:
     return seal(ContactLost, **envelope(seq, last_contact_at, minutes=seq), data=ContactLostData(
-        last_contact=LastContact(at=last_contact_at), circumstances="Fictional: phone switched off."))
+        last_contact=LastContact(at=last_contact_at),
+        circumstances="Fictional: phone switched off."))
 
 
 def inquiry_sent(seq: int, sent_at: str = "2025-02-10", due_at: datetime | None = None):
@@ -89,6 +92,10 @@ def overdue(seq: int = 1) -> InquiryOverdue:
     )
 
 
+def stream_of(event) -> str:
+    return ALERT_STREAM if event.type == "inquiry_overdue" else CASE_STREAM
+
+
 def fold(events):
     """What the store does, minus the database: dedupe by event_id, then apply."""
     cases, inquiries, timeline = {}, {}, {}
@@ -96,11 +103,12 @@ def fold(events):
         if event.event_id in timeline:
             continue
         inquiry_id = inquiry_id_of(event)
-        applied = apply(cases.get(event.case_id), inquiries.get(inquiry_id), event)
+        applied = apply(cases.get(event.case_id), inquiries.get(inquiry_id), event,
+                        stream=stream_of(event), body=encode_event(event).decode())
         cases[event.case_id] = applied.case
         if applied.inquiry is not None:
             inquiries[inquiry_id] = applied.inquiry
-        timeline[event.event_id] = applied.entry
+        timeline[event.event_id] = applied.row
     return cases, inquiries, timeline
 
 
@@ -114,8 +122,7 @@ def test_a_case_from_report_to_answered_inquiry():
     cases, inquiries, timeline = fold(events)
 
     case = cases[CASE]
-    assert (case.status, case.subject_name, case.reporter_relationship) == (
-        OPEN, "Fictional Person", "sister")
+    assert (case.status, case.subject_name) == (OPEN, "Fictional Person")
     assert (case.opened_at, case.last_contact_at, case.last_sequence) == (
         "2020-03-01", "2017-05", 4)
     assert (case.inquiries_open, case.inquiries_overdue, case.inquiries_answered) == (0, 0, 1)
@@ -208,18 +215,20 @@ def test_timeline_orders_partial_dates_vaguest_first_on_a_tie():
         "2017-05-14T09:30:00Z", "2017-05", "2017",
         "2016-12-31T23:00:00-02:00", "2017-05-14", "2016",
     ]
-    entries = [timeline_entry(contact_lost(i + 2, d)) for i, d in enumerate(dates)]
+    entries = [event_row(contact_lost(i + 2, d), stream=CASE_STREAM, body="{}")
+               for i, d in enumerate(dates)]
     ordered = [e.occurred_at for e in sorted(entries, key=lambda e: e.occurred_sort)]
     assert ordered == [
         "2016", "2017", "2017-01-01T01:00:00Z", "2017-05", "2017-05-14", "2017-05-14T09:30:00Z",
     ]
 
 
-def test_timeline_entry_is_deterministic_text():
+def test_a_stored_event_keeps_its_bytes_as_recorded_and_fixed_width_instants():
     event = inquiry_sent(3, due_at=datetime(2025, 3, 1, 6, 0, tzinfo=UTC))
-    first, again = timeline_entry(event), timeline_entry(event)
-    assert first == again
-    assert first.recorded_at == "2025-03-01T09:03:00.000000Z"
-    assert json.loads(first.data)["recipient"]["country"] == "CN"
-    assert first.data == json.dumps(json.loads(first.data), sort_keys=True, separators=(",", ":"),
-                                    ensure_ascii=False)
+    body = encode_event(event).decode()
+    row = event_row(event, stream=CASE_STREAM, body=body)
+    assert row == event_row(event, stream=CASE_STREAM, body=body)
+    assert row.body == body
+    assert (row.recorded_at, row.occurred_sort) == (
+        "2025-03-01T09:03:00.000000Z", "2025-02-10T00:00:00.000000|2")
+    assert (row.type, row.schema_version, row.stream) == ("inquiry_sent", 1, CASE_STREAM)

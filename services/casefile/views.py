@@ -1,0 +1,130 @@
+"""The views the API serves, each built from the store with the pure modules; no HTTP here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from itertools import groupby
+from uuid import UUID
+
+from sqlmodel import Session
+
+from contracts.events import decode_event
+from contracts.partial_dates import latest_instant, precision
+from contracts.upcasting import upcast
+from services.casefile import queries, recipients
+from services.casefile.case_file import CaseFile, fold_case
+from services.casefile.chain_audit import StreamAudit, audit_stream
+from services.casefile.projections import instant
+from services.casefile.public import (
+    AttentionPublic,
+    CaseDetail,
+    CaseListItem,
+    InquiryPublic,
+    RecipientPublic,
+    StoreVerification,
+    TimelineEntryPublic,
+)
+from services.casefile.store import CaseSummary
+
+
+def recorded_by(as_of: str | None) -> str | None:
+    """'What did we know on 1 March 2020?': everything recorded until that day ended (UTC)."""
+    return instant(latest_instant(as_of)) if as_of else None
+
+
+def case_list(rows: list[CaseSummary], now: datetime) -> list[CaseListItem]:
+    return [
+        CaseListItem.model_validate({
+            **row.model_dump(),
+            "days_since_last_contact": queries.days_since(row.last_contact_until, now),
+            "needs_attention": row.attention > 0,
+        })
+        for row in rows
+    ]
+
+
+def case_detail(session: Session, case_id: UUID, *, as_of: str | None) -> CaseDetail | None:
+    """The case folded from its events recorded by `as_of` (all of them if None)."""
+    stored = queries.events_of(session, case_id, recorded_by=recorded_by(as_of),
+                               in_stream_order=True)
+    folded = fold_case((row.stream, upcast(decode_event(row.body))) for row in stored)
+    if folded is None:
+        return None
+    attention = [] if as_of else queries.attention(session, case_id=case_id)
+    return _detail(folded, as_of=recorded_by(as_of), attention=attention)
+
+
+def _detail(folded: CaseFile, *, as_of: str | None, attention: list) -> CaseDetail:
+    case = folded.case
+    return CaseDetail(
+        case_id=case.case_id, as_of=as_of, status=case.status,
+        subject_status=case.subject_status, subject=folded.subject, reporter=folded.reporter,
+        summary=folded.report_summary, consent=folded.consent, assignee=case.assignee,
+        opened_at=case.opened_at, last_contact_at=case.last_contact_at,
+        contact_state=case.contact_state, closed_outcome=folded.closed_outcome,
+        last_sequence=case.last_sequence, last_recorded_at=case.last_recorded_at,
+        events=folded.events, inquiries_open=case.inquiries_open,
+        inquiries_overdue=case.inquiries_overdue, inquiries_answered=case.inquiries_answered,
+        inquiries=[InquiryPublic.model_validate(i) for i in folded.inquiries],
+        latest_information=folded.latest_information,
+        information_received=folded.information_received,
+        threats=folded.threats,
+        attention=[AttentionPublic.model_validate(a) for a in attention],
+    )
+
+
+def timeline(
+    session: Session, case_id: UUID, *, as_of: str | None, types: tuple[str, ...]
+) -> list[TimelineEntryPublic]:
+    """The case's events in the order they happened in the world (vaguest date first)."""
+    return [
+        TimelineEntryPublic(
+            event_id=row.event_id, type=row.type, stream=row.stream, sequence=row.sequence,
+            schema_version=row.schema_version, occurred_at=row.occurred_at,
+            occurred_precision=precision(row.occurred_at), recorded_at=row.recorded_at,
+            actor=row.actor, data=_current_data(row.body),
+        )
+        for row in queries.events_of(session, case_id, recorded_by=recorded_by(as_of), types=types)
+    ]
+
+
+def _current_data(body: str) -> dict:
+    return json.loads(upcast(decode_event(body)).model_dump_json(include={"data"})).get("data", {})
+
+
+def recipient_stats(
+    session: Session, *, country: str | None, kind: str | None
+) -> list[RecipientPublic]:
+    inquiries = queries.inquiries_for_recipients(session, country=country, kind=kind)
+    return [RecipientPublic.model_validate(s) for s in recipients.summarise(inquiries)]
+
+
+def verify_case(session: Session, case_id: UUID) -> list[StreamAudit]:
+    return list(_audits(queries.events_of(session, case_id, in_stream_order=True)))
+
+
+def verify_store(session: Session) -> StoreVerification:
+    """Every case's every stream, as casefile stored the events it applied."""
+    cases: set[UUID] = set()
+    events = 0
+    broken = []
+    for audit in stream_audits(session):
+        cases.add(audit.case_id)
+        events += audit.events
+        if audit.broken is not None:
+            broken.append(audit.broken)
+    return StoreVerification(intact=not broken, cases=len(cases), events=events, broken=broken)
+
+
+def stream_audits(session: Session) -> Iterator[StreamAudit]:
+    """Every stream of every case casefile holds."""
+    return _audits(queries.streams_in_order(session))
+
+
+def _audits(rows) -> Iterator[StreamAudit]:
+    """Rows ordered by case, then stream: one audit per (case, stream)."""
+    for (case_id, stream), group in groupby(rows, key=lambda r: (r.case_id, r.stream)):
+        yield audit_stream(case_id, stream, (decode_event(r.body) for r in group))
+
