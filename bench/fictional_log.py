@@ -1,0 +1,311 @@
+"""A fictional event log for benchmarks: many cases, every kind of event, as the services write it.
+
+Each case opens with its report and goes on with a realistic mix: contact lost (the oldest
+cases in contact_lost's version 1, the rest in version 2), information of every reliability,
+status changes, reprisals, public actions, notes, evidence, assignments, inquiries with
+follow-ups, answers and withdrawals, and the occasional closing and reopening. Some unanswered
+inquiries get an overdue alert in notify's own stream. Every event is sealed and chained per
+stream exactly as intake and notify do, so the log verifies. The same seed gives the same log.
+Every name, place and text is fictional.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from contracts import encode_event
+from contracts.chain import seal
+from contracts.events import (
+    CaseAssigned,
+    CaseAssignedData,
+    CaseClosed,
+    CaseClosedData,
+    CaseReopened,
+    CaseReopenedData,
+    ContactLost,
+    ContactLostData,
+    ContactLostDataV1,
+    ContactLostV1,
+    ContactRestored,
+    ContactRestoredData,
+    EventEnvelope,
+    EvidenceAttached,
+    EvidenceAttachedData,
+    FollowUpSent,
+    FollowUpSentData,
+    InformationReceived,
+    InformationReceivedData,
+    InquiryOverdue,
+    InquiryOverdueData,
+    InquirySent,
+    InquirySentData,
+    InquiryWithdrawn,
+    InquiryWithdrawnData,
+    LastContact,
+    NoteAdded,
+    NoteAddedData,
+    OfficialResponseReceived,
+    OfficialResponseReceivedData,
+    PublicActionTaken,
+    PublicActionTakenData,
+    ReportReceived,
+    ReportReceivedData,
+    StatusChanged,
+    StatusChangedData,
+    ThreatReported,
+    ThreatReportedData,
+)
+from contracts.values import Consent, PersonName, Recipient, Reporter, Subject
+
+CASE, ALERT = "case", "alert"
+CASEWORKERS = [f"caseworker-{n}" for n in range(1, 13)]
+INSTITUTIONS = [
+    Recipient(name=name, kind=kind, country=country) for name, kind, country in [
+        ("Fictional Embassy in Astana", "embassy", "CN"),
+        ("Fictional Consulate General in Almaty", "consulate", "CN"),
+        ("Fictional County Police Bureau", "police", "CN"),
+        ("Fictional Ministry of Foreign Affairs", "ministry", "KZ"),
+        ("Fictional Ombudsperson", "other", "KZ"),
+        ("Fictional UN Working Group", "un_body", "CH"),
+        ("Fictional Special Rapporteur", "un_body", "CH"),
+        ("Fictional Embassy in Bishkek", "embassy", "KG"),
+        ("Fictional Prosecutor's Office", "prosecutor", "RU"),
+        ("Fictional Regional Court", "court", "RU"),
+    ]
+]
+PLACES = ["Fictional border post", "Fictional town", "Fictional airport", "Fictional market"]
+START = datetime(2018, 1, 1, 9, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Message:
+    stream: str  # case (intake's topic) or alert (notify's)
+    key: bytes
+    value: bytes
+    type: str
+
+
+@dataclass
+class _Stream:
+    """One producer's chain of one case: sequences and prev_hash as the services keep them."""
+
+    case_id: UUID
+    name: str
+    events: int = 0
+    head: str | None = None
+
+    def seal(self, event_type: type[EventEnvelope], **fields) -> EventEnvelope:
+        self.events += 1
+        event = seal(event_type, case_id=self.case_id, sequence=self.events, prev_hash=self.head,
+                     **fields)
+        self.head = event.hash
+        return event
+
+
+@dataclass
+class _Case:
+    number: int
+    rng: random.Random
+    case: _Stream
+    alerts: _Stream
+    clock: datetime
+    open_inquiries: list[UUID] = field(default_factory=list)
+    closed: bool = False
+
+
+def generate(cases: int, events: int, *, seed: int = 7) -> Iterator[Message]:
+    """At least `events` case events over `cases` cases (alerts come on top), case by case."""
+    rng = random.Random(seed)
+    per_case, extra = divmod(events, cases)
+    for number in range(cases):
+        case_id = _uuid(rng)
+        case = _Case(number, random.Random(rng.getrandbits(64)), _Stream(case_id, CASE),
+                     _Stream(case_id, ALERT), START + timedelta(hours=number))
+        count = per_case + (1 if number < extra else 0)
+        yield from _case_events(case, count, legacy=number < cases // 3)
+
+
+def _case_events(case: _Case, count: int, *, legacy: bool) -> Iterator[Message]:
+    yield _message(case, _report(case))
+    yield _message(case, _contact_lost(case, legacy))
+    for _ in range(count - 2):
+        event = _next_event(case)
+        yield _message(case, event)
+        if isinstance(event, InquirySent) and case.rng.random() < 0.25:
+            yield _message(case, _overdue(case, event))
+
+
+def _message(case: _Case, event: EventEnvelope) -> Message:
+    stream = ALERT if isinstance(event, InquiryOverdue) else CASE
+    return Message(stream, str(case.case.case_id).encode(), encode_event(event), event.type)
+
+
+def _uuid(rng: random.Random) -> UUID:
+    return UUID(int=rng.getrandbits(128), version=4)
+
+
+def _envelope(case: _Case, occurred_at: str, actor: str | None = None) -> dict:
+    case.clock += timedelta(minutes=case.rng.randint(5, 60 * 24 * 10))
+    return dict(event_id=_uuid(case.rng), occurred_at=occurred_at, recorded_at=case.clock,
+                actor=actor or case.rng.choice(CASEWORKERS), correlation_id=_uuid(case.rng))
+
+
+def _past(case: _Case) -> str:
+    """A date before now, as precisely as families tend to remember: a year, a month or a day."""
+    moment = case.clock - timedelta(days=case.rng.randint(1, 2500))
+    return case.rng.choice([f"{moment:%Y}", f"{moment:%Y-%m}", f"{moment:%Y-%m-%d}",
+                            f"{moment:%Y-%m-%d}", moment.strftime("%Y-%m-%dT%H:%M:%SZ")])
+
+
+def _today(case: _Case) -> str:
+    return f"{case.clock:%Y-%m-%d}"
+
+
+def _report(case: _Case) -> EventEnvelope:
+    rng, number = case.rng, case.number
+    others = [PersonName(value=f"Фиктивный Человек {number:05d}", kind="russian_cyrillic")]
+    if rng.random() < 0.5:
+        others.append(PersonName(value=f"虚构 {number:05d}", kind="chinese"))
+    return case.case.seal(ReportReceived, **_envelope(case, f"{case.clock:%Y-%m-%d}"),
+                          data=ReportReceivedData(
+        subject=Subject(name=f"Fictional Person {number:05d}", other_names=others,
+                        date_of_birth=f"{rng.randint(1940, 2005)}", citizenships=["CN"],
+                        last_known_place=rng.choice(PLACES)),
+        reporter=Reporter(name=f"Fictional Relative {number:05d}",
+                          relationship=rng.choice(["daughter", "son", "sister", "brother"])),
+        summary="Fictional benchmark case: did not return from a visit to relatives.",
+        consent=Consent(share_with_un_bodies=rng.random() < 0.7,
+                        share_with_media=rng.random() < 0.3),
+    ))
+
+
+def _contact_lost(case: _Case, legacy: bool) -> EventEnvelope:
+    when = _past(case)
+    if legacy:  # recorded before contact_lost had its version 2
+        return case.case.seal(ContactLostV1, **_envelope(case, when), data=ContactLostDataV1(
+            last_contact_at=when, channel="phone", circumstances="Fictional: phone switched off."))
+    return case.case.seal(ContactLost, **_envelope(case, when), data=ContactLostData(
+        last_contact=LastContact(at=when, channel="messenger", place=case.rng.choice(PLACES)),
+        circumstances="Fictional: messages stopped."))
+
+
+def _next_event(case: _Case) -> EventEnvelope:
+    if case.closed:
+        case.closed = False
+        return case.case.seal(CaseReopened, **_envelope(case, _today(case)),
+                              data=CaseReopenedData(reason="Fictional: new information arrived."))
+    roll = case.rng.random()
+    if roll < 0.22 or not case.open_inquiries:
+        return _inquiry(case)
+    if roll < 0.36:
+        return _follow_up(case)
+    if roll < 0.46:
+        return _answer_or_withdraw(case)
+    return case.rng.choice(_OTHERS)(case)
+
+
+def _inquiry(case: _Case) -> EventEnvelope:
+    inquiry_id = _uuid(case.rng)
+    case.open_inquiries.append(inquiry_id)
+    sent = _today(case)
+    due = case.clock + timedelta(days=30) if case.rng.random() < 0.4 else None
+    return case.case.seal(InquirySent, **_envelope(case, sent), data=InquirySentData(
+        inquiry_id=inquiry_id, recipient=case.rng.choice(INSTITUTIONS),
+        channel=case.rng.choice(["letter", "email", "fax", "in_person"]), sent_at=sent, due_at=due))
+
+
+def _follow_up(case: _Case) -> EventEnvelope:
+    return case.case.seal(FollowUpSent, **_envelope(case, _today(case)), data=FollowUpSentData(
+        inquiry_id=case.rng.choice(case.open_inquiries), channel="email", sent_at=_today(case)))
+
+
+def _answer_or_withdraw(case: _Case) -> EventEnvelope:
+    inquiry_id = case.open_inquiries.pop(case.rng.randrange(len(case.open_inquiries)))
+    if case.rng.random() < 0.15:
+        return case.case.seal(InquiryWithdrawn, **_envelope(case, _today(case)),
+                              data=InquiryWithdrawnData(inquiry_id=inquiry_id,
+                                                        withdrawn_at=_today(case)))
+    return case.case.seal(OfficialResponseReceived, **_envelope(case, _today(case)),
+                          data=OfficialResponseReceivedData(
+        inquiry_id=inquiry_id, received_at=_today(case),
+        summary="Fictional: the institution has no record of this person.",
+        classification=case.rng.choice(
+            [None, "acknowledgement", "no_record", "denial", "detention_confirmed"]),
+    ))
+
+
+def _overdue(case: _Case, sent: InquirySent) -> EventEnvelope:
+    due = case.clock + timedelta(days=30)
+    detected = due + timedelta(seconds=case.rng.randint(1, 30))
+    return case.alerts.seal(
+        InquiryOverdue, event_id=_uuid(case.rng), occurred_at=due.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        recorded_at=detected, actor="notify", correlation_id=sent.correlation_id,
+        causation_id=sent.event_id,
+        data=InquiryOverdueData(inquiry_id=sent.data.inquiry_id, due_at=due, detected_at=detected))
+
+
+def _information(case: _Case) -> EventEnvelope:
+    return case.case.seal(InformationReceived, **_envelope(case, _today(case)),
+                          data=InformationReceivedData(
+        received_at=_today(case), source="a fictional former detainee",
+        reliability=case.rng.choice(["rumour", "unverified", "confirmed"]),
+        content="Fictional: said to be held in a facility near the city."))
+
+
+def _status(case: _Case) -> EventEnvelope:
+    effective = _past(case)
+    return case.case.seal(StatusChanged, **_envelope(case, effective), data=StatusChangedData(
+        status=case.rng.choice(["detained", "in_camp", "sentenced", "released", "unknown"]),
+        effective_at=effective, source="Fictional account."))
+
+
+def _threat(case: _Case) -> EventEnvelope:
+    when = _past(case)
+    return case.case.seal(ThreatReported, **_envelope(case, when), data=ThreatReportedData(
+        target=case.rng.choice(["family", "reporter", "advocate"]),
+        kind=case.rng.choice(["threat", "questioning", "surveillance", "hacking"]),
+        happened_at=when, description="Fictional: relatives were questioned about the NGO."))
+
+
+def _public_action(case: _Case) -> EventEnvelope:
+    return case.case.seal(PublicActionTaken, **_envelope(case, _today(case)),
+                          data=PublicActionTakenData(
+        kind=case.rng.choice(["protest", "media", "un_submission"]), taken_at=_today(case),
+        description="Fictional: a statement was published."))
+
+
+def _note(case: _Case) -> EventEnvelope:
+    return case.case.seal(NoteAdded, **_envelope(case, _today(case)),
+                          data=NoteAddedData(text="Fictional: called the family, no news."))
+
+
+def _evidence(case: _Case) -> EventEnvelope:
+    return case.case.seal(EvidenceAttached, **_envelope(case, _today(case)),
+                          data=EvidenceAttachedData(
+        file_name="fictional-scan.pdf", media_type="application/pdf",
+        size_bytes=case.rng.randint(1_000, 5_000_000), sha256=f"{case.rng.getrandbits(256):064x}"))
+
+
+def _assignment(case: _Case) -> EventEnvelope:
+    return case.case.seal(CaseAssigned, **_envelope(case, _today(case)),
+                          data=CaseAssignedData(assignee=case.rng.choice(CASEWORKERS)))
+
+
+def _restored(case: _Case) -> EventEnvelope:
+    return case.case.seal(ContactRestored, **_envelope(case, _today(case)),
+                          data=ContactRestoredData(restored_at=_today(case), channel="video_call",
+                                                   circumstances="Fictional: a short call."))
+
+
+def _closed(case: _Case) -> EventEnvelope:
+    case.closed = True
+    return case.case.seal(CaseClosed, **_envelope(case, _today(case)),
+                          data=CaseClosedData(outcome=case.rng.choice(["released", "located"])))
+
+
+_OTHERS = [_information, _information, _status, _threat, _public_action, _note, _note,
+           _evidence, _assignment, _restored, _closed]

@@ -1,0 +1,53 @@
+"""The replay benchmark's log is a log the services could have written: valid, chained, varied."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from bench.fictional_log import ALERT, CASE, generate
+from contracts import EVENT_TYPES, decode_event
+from contracts.chain import verify_chain
+
+LOG = list(generate(60, 1200, seed=11))
+
+
+def test_every_message_is_a_valid_event_keyed_by_its_case():
+    for message in LOG:
+        event = decode_event(message.value)
+        assert message.key == str(event.case_id).encode()
+        assert (message.stream == ALERT) == (event.type == "inquiry_overdue")
+
+
+def test_each_case_has_the_asked_number_of_case_events_and_every_stream_verifies():
+    streams = defaultdict(list)
+    for message in LOG:
+        event = decode_event(message.value)
+        streams[(event.case_id, message.stream)].append(event)
+    cases = {case_id for case_id, _ in streams}
+    assert len(cases) == 60
+    assert sum(len(events) for (_, stream), events in streams.items() if stream == CASE) == 1200
+    for events in streams.values():
+        verify_chain(events)
+
+
+def test_the_log_holds_every_event_type_and_both_versions_of_contact_lost():
+    types = Counter(message.type for message in LOG)
+    assert set(types) == {model.model_fields["type"].default for model in EVENT_TYPES}
+    versions = Counter(decode_event(m.value).schema_version for m in LOG if m.type == "contact_lost")
+    assert set(versions) == {1, 2}
+
+
+def test_nothing_is_recorded_on_a_closed_case_but_its_reopening():
+    last_type: dict = {}
+    for message in LOG:
+        if message.stream != CASE:
+            continue
+        event = decode_event(message.value)
+        if last_type.get(event.case_id) == "case_closed":
+            assert event.type == "case_reopened"
+        last_type[event.case_id] = event.type
+
+
+def test_the_same_seed_gives_the_same_log():
+    assert [m.value for m in generate(5, 60, seed=3)] == [m.value for m in generate(5, 60, seed=3)]
+    assert [m.value for m in generate(5, 60, seed=3)] != [m.value for m in generate(5, 60, seed=4)]
