@@ -15,13 +15,11 @@ from aiokafka import AIOKafkaProducer
 from sqlmodel import Session, func, select
 
 from contracts import decode_event, encode_event
-from services.intake.app import create_app as create_intake
-from services.intake.config import Settings as IntakeSettings
 from services.notify import store
 from services.notify.app import create_app as create_notify
 from services.notify.config import Settings
 from services.notify.deadlines import overdue_event_id
-from tests.support import FakeClock, eventually, read_topic, read_until, running
+from tests.support import eventually, read_topic, read_until, running
 
 pytestmark = pytest.mark.integration
 
@@ -41,20 +39,6 @@ INQUIRY = {
 }
 # Already overdue when sent: its alert proves the scheduler is judging deadlines.
 SENTINEL = {**INQUIRY, "sent_at": "2025-02-01", "due_at": "2025-02-02T00:00:00Z"}
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()  # 2025-03-01 09:00 UTC
-
-
-@pytest.fixture
-def intake_app(kafka, topics, database_url, clock):
-    settings = IntakeSettings(
-        kafka_bootstrap_servers=kafka, case_events_topic=topics.case_events,
-        database_url=database_url("intake"),
-    )
-    return create_intake(settings, clock=clock)
 
 
 @pytest.fixture
