@@ -32,6 +32,7 @@ from bench.fictional_log import ALERT, generate
 from deploy import processes
 from deploy.embedded import EmbeddedBroker
 from deploy.topics import ensure_topics
+from services.casefile.log_reader import at_end
 
 TARGET_PER_SECOND = 20_000
 TARGET_RATIO = 0.5
@@ -119,19 +120,10 @@ async def bare_read(bootstrap_servers: str, log: Log) -> float:
         while True:
             batch = await consumer.getmany(timeout_ms=500, max_records=5000)
             read += sum(len(records) for records in batch.values())
-            if await _at_end(consumer, partitions):
+            if await at_end(consumer, partitions):
                 return read / (time.monotonic() - started)
     finally:
         await consumer.stop()
-
-
-async def _at_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> bool:
-    """Read to the high watermark of the last fetch (Tansu's ListOffsets is wrong on S3)."""
-    for tp in partitions:
-        highwater = consumer.highwater(tp)
-        if highwater is None or await consumer.position(tp) < highwater:
-            return False
-    return True
 
 
 def run_rebuild(bootstrap_servers: str, log: Log, workdir: Path, workers: int) -> Rebuild:

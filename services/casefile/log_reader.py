@@ -47,7 +47,7 @@ async def read_log(
                 position.total = sum(highwaters)
             if records:
                 yield records
-            if await _at_end(consumer, partitions):
+            if await at_end(consumer, partitions):
                 position.ends = {tp: await consumer.position(tp) for tp in partitions}
                 return
     finally:
@@ -65,7 +65,8 @@ async def _all_partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list
     return partitions
 
 
-async def _at_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> bool:
+async def at_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> bool:
+    """Every partition read up to the high watermark its last fetch reported."""
     for tp in partitions:
         highwater = consumer.highwater(tp)
         if highwater is None or await consumer.position(tp) < highwater:
