@@ -179,8 +179,9 @@ def _no_cycle_collection() -> Iterator[None]:
 
 
 def shard_process(settings_json: str, shard: int, shards: int, read, total, results) -> None:
-    """Entry point of a shard's own process: progress in two shared counters, the result (or
-    the error's type and message, which carry no message content) on a queue."""
+    """Entry point of a shard's own process: progress in two shared counters, the result or
+    what went wrong on a queue. Only casefile's own errors travel with their message: a
+    database error's text can quote the row, and so a person's name."""
     settings = Settings.model_validate_json(settings_json)
 
     def report(position: LogPosition) -> None:
@@ -190,5 +191,7 @@ def shard_process(settings_json: str, shard: int, shards: int, read, total, resu
     try:
         result = asyncio.run(replay_shard(settings, shard, shards, report))
         results.put(("ok", asdict(result)))
-    except Exception as exc:
+    except RuntimeError as exc:
         results.put(("error", f"{type(exc).__name__}: {exc}"))
+    except Exception as exc:
+        results.put(("error", type(exc).__name__))

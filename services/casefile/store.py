@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Engine, Index, Text, event, insert, inspect, text
+from sqlalchemy import Connection, Engine, Index, Text, event, insert, inspect, text
 from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
 
 from services.casefile.projections import CaseView, EventRow, InquiryView
@@ -159,28 +159,36 @@ def prepare(engine: Engine) -> bool:
     """Create the tables; if they were built by another READ_MODEL_VERSION, drop them first.
 
     True if the read models were (re)created empty, so the consumer replays from offset 0.
+    One transaction, under a lock on PostgreSQL, so replicas starting together agree.
     """
-    existing = set(inspect(engine).get_table_names())
-    with Session(engine) as session:
-        version = (session.get(ReadModelMeta, "read_model_version")
-                   if "casefile_meta" in existing else None)
-    current = version is not None and version.value == READ_MODEL_VERSION
-    if not current:
-        drop_read_models(engine)
-    SQLModel.metadata.create_all(engine, tables=[m.__table__ for m in _ALL_TABLES])
-    if not current:
-        with Session(engine) as session:
-            session.merge(ReadModelMeta(key="read_model_version", value=READ_MODEL_VERSION))
-            session.commit()
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('casefile_prepare'))"))
+        version = None
+        if "casefile_meta" in set(inspect(connection).get_table_names()):
+            version = connection.execute(
+                select(ReadModelMeta.value).where(ReadModelMeta.key == "read_model_version")
+            ).scalar_one_or_none()
+        current = version == READ_MODEL_VERSION
+        if not current:
+            _drop(connection)
+        SQLModel.metadata.create_all(connection, tables=[m.__table__ for m in _ALL_TABLES])
+        if not current:
+            connection.execute(insert(ReadModelMeta.__table__).values(
+                key="read_model_version", value=READ_MODEL_VERSION))
     return not current
 
 
 def drop_read_models(engine: Engine) -> None:
     """Drop every table casefile keeps, positions included: the next start replays from 0."""
-    SQLModel.metadata.drop_all(engine, tables=[m.__table__ for m in _ALL_TABLES])
     with engine.begin() as connection:
-        for name in _RETIRED_TABLES:
-            connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
+        _drop(connection)
+
+
+def _drop(connection: Connection) -> None:
+    SQLModel.metadata.drop_all(connection, tables=[m.__table__ for m in _ALL_TABLES])
+    for name in _RETIRED_TABLES:
+        connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
 
 
 def reset(engine: Engine, *, defer_indexes: bool = False) -> None:

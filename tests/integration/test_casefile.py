@@ -9,8 +9,10 @@ import sys
 from uuid import uuid4
 
 import pytest
+from sqlalchemy import create_engine, inspect, text
 
 from contracts import decode_event, encode_event
+from services.casefile import store
 from services.casefile.app import create_app as create_casefile
 from services.casefile.rebuild import rebuild
 from tests.integration.casefile_support import (
@@ -225,3 +227,28 @@ async def test_a_casefile_on_an_empty_database_replays_the_log_from_the_start(
 
     assert case["inquiries_open"] == 1
     assert checksum_of(fresh.database_url) == checksum_of(casefile_settings.database_url)
+
+
+def test_read_models_of_an_older_shape_are_dropped_on_start_so_the_log_is_replayed(database_url):
+    url = database_url("older")
+    older = create_engine(url)
+    with older.begin() as connection:  # casefile's tables as an earlier version left them
+        connection.execute(text("CREATE TABLE case_summary (case_id VARCHAR(32) PRIMARY KEY)"))
+        connection.execute(text("CREATE TABLE timeline_entry (event_id VARCHAR(32) PRIMARY KEY)"))
+        connection.execute(text(f"INSERT INTO case_summary VALUES ('{uuid4().hex}')"))
+    older.dispose()
+
+    engine = store.make_engine(url)  # what casefile does when it starts
+    try:
+        tables = set(inspect(engine).get_table_names())
+        columns = {c["name"] for c in inspect(engine).get_columns("case_summary")}
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT COUNT(*) FROM case_summary")).scalar_one()
+        again = store.prepare(engine)
+    finally:
+        engine.dispose()
+
+    assert "timeline_entry" not in tables and {"case_event", "consumer_position"} <= tables
+    assert {"attention", "assignee", "last_contact_until"} <= columns
+    assert rows == 0  # empty, with no positions: the consumer replays the log from offset 0
+    assert again is False  # at the current version the read models are kept
