@@ -216,6 +216,10 @@ def already_applied(session: Session, event_id: UUID) -> bool:
     return session.get(CaseEvent, event_id) is not None
 
 
+def view_of_case(row: CaseSummary) -> CaseView:
+    return _view(CaseView, row)
+
+
 def get_case_for_update(session: Session, case_id: UUID) -> CaseView | None:
     """The case, row-locked on PostgreSQL so two replicas cannot interleave updates to it."""
     return _view(CaseView, session.get(CaseSummary, case_id, with_for_update=True))

@@ -10,10 +10,9 @@ from uuid import UUID
 
 from sqlmodel import Session
 
-from contracts.events import decode_event
+from contracts.events import decode_event, read_event
 from contracts.partial_dates import latest_instant, precision
-from contracts.upcasting import upcast
-from services.casefile import queries, recipients
+from services.casefile import queries, recipients, store
 from services.casefile.case_file import CaseFile, fold_case
 from services.casefile.chain_audit import StreamAudit, audit_stream
 from services.casefile.projections import instant
@@ -46,14 +45,22 @@ def case_list(rows: list[CaseSummary], now: datetime) -> list[CaseListItem]:
 
 
 def case_detail(session: Session, case_id: UUID, *, as_of: str | None) -> CaseDetail | None:
-    """The case folded from its events recorded by `as_of` (all of them if None)."""
+    """The case folded from its events recorded by `as_of` (all of them if None).
+
+    Live, a case known only from messages that could not be applied is shown with them,
+    rather than as missing: the list says it needs attention, and this is where to look.
+    """
     stored = queries.events_of(session, case_id, recorded_by=recorded_by(as_of),
                                in_stream_order=True)
-    folded = fold_case((row.stream, upcast(decode_event(row.body))) for row in stored)
+    folded = fold_case((row.stream, read_event(row.body)) for row in stored)
+    if as_of:
+        return _detail(folded, as_of=recorded_by(as_of), attention=[]) if folded else None
     if folded is None:
-        return None
-    attention = [] if as_of else queries.attention(session, case_id=case_id)
-    return _detail(folded, as_of=recorded_by(as_of), attention=attention)
+        summary = queries.case_summary(session, case_id)
+        if summary is None:
+            return None
+        folded = CaseFile(case=store.view_of_case(summary), inquiries=[])
+    return _detail(folded, as_of=None, attention=queries.attention(session, case_id=case_id))
 
 
 def _detail(folded: CaseFile, *, as_of: str | None, attention: list) -> CaseDetail:
@@ -91,7 +98,7 @@ def timeline(
 
 
 def _current_data(body: str) -> dict:
-    return json.loads(upcast(decode_event(body)).model_dump_json(include={"data"})).get("data", {})
+    return json.loads(read_event(body).model_dump_json(include={"data"})).get("data", {})
 
 
 def recipient_stats(

@@ -47,13 +47,15 @@ async def dead_letters(kafka: str, settings) -> list:
 async def test_an_undecodable_message_is_dead_lettered_and_its_case_flagged(
     casefile_settings, kafka, topics: Topics, database_url, capsys
 ):
-    case_id = str(uuid4())
+    case_id, known_only_from_poison = str(uuid4()), str(uuid4())
     valid_after_it = encode_event(overdue_alert(case_id, str(uuid4())))
     await publish(kafka, topics.alert_events, [POISON, valid_after_it], key=case_id)
+    await publish(kafka, topics.case_events, [b"\x00 not even text"], key=known_only_from_poison)
 
     async with running(create_casefile(casefile_settings)) as casefile:
         await until_caught_up(casefile, kafka, topics)
         case = (await casefile.get(f"/cases/{case_id}")).json()
+        only_poison = await casefile.get(f"/cases/{known_only_from_poison}")
         listed = (await casefile.get("/cases", params={"needs_attention": "true"})).json()
         attention = (await casefile.get("/attention")).json()
         metrics = (await casefile.get("/metrics")).text
@@ -64,21 +66,26 @@ async def test_an_undecodable_message_is_dead_lettered_and_its_case_flagged(
 
     # the event behind the bad message was applied: nothing waits behind a poison message
     assert case["inquiries_overdue"] == 1
-    assert [c["case_id"] for c in listed] == [case_id] and listed[0]["needs_attention"]
+    assert {c["case_id"] for c in listed} == {case_id, known_only_from_poison}
+    assert all(c["needs_attention"] for c in listed)
+    # a case known only from an unreadable message is shown with it, not as missing
+    assert only_poison.status_code == 200
+    assert only_poison.json()["status"] == "awaiting_report"
+    assert [a["stage"] for a in only_poison.json()["attention"]] == ["decode"]
     (problem,) = case["attention"]
     assert (problem["topic"], problem["offset"], problem["stage"]) == (
         topics.alert_events, 0, "decode")
     assert problem["reason"].startswith("undecodable: ") and "Fictional" not in problem["reason"]
-    assert attention == [problem]
-    (letter,) = letters
+    assert problem in attention and len(attention) == 2
+    letter = next(letter for letter in letters if letter.value == POISON)
     headers = {k: v.decode() for k, v in letter.headers}
     assert letter.value == POISON and letter.key == case_id.encode()
     assert (headers["original-topic"], headers["original-offset"], headers["dead-letter-stage"],
             headers["case-id"]) == (topics.alert_events, "0", "decode", case_id)
     assert headers["dead-letter-reason"] == problem["reason"]
-    assert 'casefile_messages_dead_lettered_total{stage="decode"} 1.0' in metrics
+    assert 'casefile_messages_dead_lettered_total{stage="decode"} 2.0' in metrics
     # a rebuild meets the same message, flags the same case, and ends with the same read models
-    assert (rebuilt.dead_lettered, rebuilt.checksum) == (1, live)
+    assert (rebuilt.dead_lettered, rebuilt.checksum) == (2, live)
     assert "Fictional Poison Name" not in capsys.readouterr().err
 
 
@@ -99,7 +106,7 @@ async def test_an_event_that_keeps_failing_to_apply_is_dead_lettered_after_its_r
         await intake.post(f"/cases/{case_id}/contact-lost",
                           json={"last_contact_at": "2019", "circumstances": "Fictional."})
         await intake.post(f"/cases/{case_id}/assignment", json={"assignee": "caseworker-2"})
-        await until_caught_up(casefile, kafka, topics)
+        await until_caught_up(casefile, kafka, topics, intake=intake)
         case = (await casefile.get(f"/cases/{case_id}")).json()
     logs = capsys.readouterr().err
     (letter,) = await dead_letters(kafka, casefile_settings)
@@ -120,7 +127,7 @@ async def test_consumer_progress_is_exposed_for_prometheus_and_readiness(
     async with intake_and_casefile(intake_app, casefile_settings) as (intake, casefile):
         for _ in range(3):
             await open_case(intake)
-        total = await until_caught_up(casefile, kafka, topics)
+        total = await until_caught_up(casefile, kafka, topics, intake=intake)
         metrics = (await casefile.get("/metrics")).text
         ready = (await casefile.get("/readyz")).json()
     on_log = await read_topic(kafka, topics.case_events)
