@@ -15,8 +15,9 @@ from contracts.chain import seal
 from contracts.events import InquiryOverdueData
 from services.casefile.app import create_app as create_casefile
 from services.casefile.checksum import read_model_checksum
+from services.casefile.log_reader import read_log
 from services.casefile.store import make_engine
-from tests.support import Topics, eventually, read_topic, running
+from tests.support import Topics, eventually, running
 
 REPORT = {
     "subject": {"name": "Гүлнар Төлеуова"},
@@ -47,7 +48,9 @@ async def intake_and_casefile(intake_app, settings, **options) -> AsyncIterator[
 
 
 async def log_size(kafka: str, topics: Topics) -> int:
-    return sum([len(await read_topic(kafka, t)) for t in (topics.case_events, topics.alert_events)])
+    """Messages on both topics, readable or not."""
+    batches = read_log(kafka, [topics.case_events, topics.alert_events])
+    return sum([len(batch) async for batch in batches])
 
 
 async def applied_offsets(casefile) -> int:
@@ -57,11 +60,21 @@ async def applied_offsets(casefile) -> int:
                if p["last_applied_offset"] is not None)
 
 
-async def until_caught_up(casefile, kafka: str, topics: Topics) -> int:
-    """Wait until casefile has applied every message now on both topics; returns how many."""
+async def until_caught_up(casefile, kafka: str, topics: Topics, *, intake=None) -> int:
+    """Wait until casefile has applied every message on both topics; returns how many.
+
+    With `intake`, first until intake's outbox is empty: a 201 comes before the relay has
+    published the event, so until then the log is not yet all that was recorded.
+    """
+    if intake is not None:
+        await eventually(lambda: _outbox_backlog(intake), until=lambda n: n == 0)
     total = await log_size(kafka, topics)
     await eventually(lambda: applied_offsets(casefile), until=lambda n: n >= total)
     return total
+
+
+async def _outbox_backlog(intake) -> int | None:
+    return (await intake.get("/readyz")).json()["checks"]["outbox_backlog"]
 
 
 def checksum_of(database_url: str) -> str:

@@ -93,7 +93,7 @@ async def test_an_overdue_alert_marks_the_inquiry_and_a_redelivery_changes_nothi
         alert = encode_event(overdue_alert(case_id, inquiry_id))
         await publish(kafka, topics.alert_events, [alert, alert], key=case_id)  # a redelivery
 
-        await until_caught_up(casefile, kafka, topics)
+        await until_caught_up(casefile, kafka, topics, intake=intake)
         overdue_case = await case_of(casefile, case_id)
         overdue_timeline = await timeline_of(casefile, case_id)
 
@@ -132,7 +132,7 @@ async def test_rebuilding_from_the_log_gives_exactly_the_live_read_models(
         stray_case = str(uuid4())  # an alert whose report never reached the log
         await publish(kafka, topics.alert_events,
                       [encode_event(overdue_alert(stray_case, str(uuid4())))], key=stray_case)
-        total = await until_caught_up(casefile, kafka, topics)
+        total = await until_caught_up(casefile, kafka, topics, intake=intake)
         listed = (await casefile.get("/cases")).json()
         second_page = (await casefile.get("/cases", params={"limit": 1, "offset": 1})).json()
 
@@ -187,7 +187,7 @@ async def test_a_restarted_casefile_applies_nothing_twice(
             inquiry_id = await send_inquiry(intake, case_id)
             await publish(kafka, topics.alert_events,
                           [encode_event(overdue_alert(case_id, inquiry_id))], key=case_id)
-            await until_caught_up(casefile, kafka, topics)
+            await until_caught_up(casefile, kafka, topics, intake=intake)
 
         # Same group and database: resumes after the positions committed with the read models.
         async with running(create_casefile(casefile_settings)) as casefile:
@@ -218,11 +218,11 @@ async def test_a_casefile_on_an_empty_database_replays_the_log_from_the_start(
         async with running(create_casefile(casefile_settings)) as casefile:
             case_id = await open_case(intake)
             await send_inquiry(intake, case_id)
-            await until_caught_up(casefile, kafka, topics)
+            await until_caught_up(casefile, kafka, topics, intake=intake)
         # The same consumer group has committed everything, but this database holds nothing.
         fresh = casefile_settings.model_copy(update={"database_url": database_url("fresh")})
         async with running(create_casefile(fresh)) as casefile:
-            await until_caught_up(casefile, kafka, topics)
+            await until_caught_up(casefile, kafka, topics, intake=intake)
             case = await case_of(casefile, case_id)
 
     assert case["inquiries_open"] == 1

@@ -129,7 +129,7 @@ async def test_verification_names_the_first_event_whose_hash_does_not_match(
         await publish(kafka, topics.case_events, [encode_event(forged)], key=tampered)
         alert = overdue_alert(intact, str(uuid4()))
         await publish(kafka, topics.alert_events, [encode_event(alert)], key=intact)
-        await until_caught_up(casefile, kafka, topics)
+        await until_caught_up(casefile, kafka, topics, intake=intake)
 
         good = (await casefile.get(f"/cases/{intact}/verification")).json()
         bad = (await casefile.get(f"/cases/{tampered}/verification")).json()

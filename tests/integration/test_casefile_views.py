@@ -62,7 +62,7 @@ async def test_caseworkers_filter_and_sort_the_case_list(
                       key=overdue)
         await record(intake, f"/cases/{overdue}/status",
                      {"status": "detained", "effective_at": "2019", "source": "Fictional."})
-        await until_caught_up(casefile, kafka, topics)
+        await until_caught_up(casefile, kafka, topics, intake=intake)
 
         newest_first = await ids(casefile)
         oldest_first = await ids(casefile, sort="opened_at")
@@ -137,7 +137,7 @@ async def test_audit_replay_shows_the_case_as_it_was_known_on_a_date(
         await answer(intake, case_id, inquiry_id, received_at="2025-04-14")
         await record(intake, f"/cases/{case_id}/status",
                      {"status": "sentenced", "effective_at": "2024", "source": "Fictional."})
-        await until_caught_up(casefile, kafka, topics)
+        await until_caught_up(casefile, kafka, topics, intake=intake)
 
         first_day = await case_of(casefile, case_id, as_of="2025-03-01")
         mid_march = await case_of(casefile, case_id, as_of="2025-03-15T12:00:00Z")
@@ -179,7 +179,7 @@ async def test_recipients_show_which_institutions_answer(
                   for name in ("Fictional Embassy", "FICTIONAL  EMBASSY")]
         await publish(kafka, topics.alert_events,
                       [encode_event(overdue_alert(case_id, silent[0]))], key=case_id)
-        await until_caught_up(casefile, kafka, topics)
+        await until_caught_up(casefile, kafka, topics, intake=intake)
         everyone = (await casefile.get("/recipients")).json()
         chinese = (await casefile.get("/recipients", params={"country": "cn"})).json()
         bad_kind = await casefile.get("/recipients", params={"kind": "pigeon"})
