@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -19,8 +20,12 @@ _PARTIAL = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?
 YEAR, MONTH, DAY, INSTANT = "year", "month", "day", "instant"
 
 
+@lru_cache(maxsize=65_536)
 def normalize_partial_date(value: str) -> str:
-    """Validate a partial date or datetime; datetimes are normalised to UTC."""
+    """Validate a partial date or datetime; datetimes are normalised to UTC.
+
+    Cached: the same few dates recur across a log, and every event read validates its own.
+    """
     value = value.strip()
     match = _PARTIAL.match(value)
     if match:

@@ -121,9 +121,15 @@ class Applied(NamedTuple):
     row: EventRow
 
 
+_ABOUT_AN_INQUIRY = (
+    InquirySent, FollowUpSent, OfficialResponseReceived, InquiryWithdrawn, InquiryOverdue,
+)
+
+
 def inquiry_id_of(event: EventEnvelope) -> UUID | None:
-    data = getattr(event, "data", None)
-    return getattr(data, "inquiry_id", None)
+    """The inquiry an event is about, if any (asked of the type: looking for an attribute a
+    model does not have costs a raised and caught exception, on every event of a rebuild)."""
+    return event.data.inquiry_id if isinstance(event, _ABOUT_AN_INQUIRY) else None
 
 
 def apply(

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from contracts import encode_event
 from contracts.chain import seal
 from contracts.events import (
+    EVENT_TYPES,
     ContactLost,
     ContactLostData,
     InquiryOverdue,
@@ -25,6 +26,7 @@ from contracts.events import (
 )
 from contracts.values import Channel, Recipient, RecipientKind, Reporter, Subject
 from services.casefile.projections import (
+    _ABOUT_AN_INQUIRY,
     ALERT_STREAM,
     ANSWERED,
     AWAITING,
@@ -232,3 +234,11 @@ def test_a_stored_event_keeps_its_bytes_as_recorded_and_fixed_width_instants():
     assert (row.recorded_at, row.occurred_sort) == (
         "2025-03-01T09:03:00.000000Z", "2025-02-10T00:00:00.000000|2")
     assert (row.type, row.schema_version, row.stream) == ("inquiry_sent", 1, CASE_STREAM)
+
+
+def test_every_event_type_about_an_inquiry_is_projected_onto_it():
+    about_an_inquiry = {
+        model for model in EVENT_TYPES
+        if "inquiry_id" in model.model_fields["data"].annotation.model_fields
+    }
+    assert about_an_inquiry == set(_ABOUT_AN_INQUIRY)
