@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 from uuid import UUID
+
+from pydantic import BaseModel
 
 from contracts.events import (
     CaseClosed,
@@ -60,6 +63,18 @@ class CaseFile:
     events: int = 0
 
 
+def every_field(value: Any) -> Any:
+    """A value of an event as plain data with all its fields, unset ones too: on the log a
+    field added later is left out while at its default, but a view keeps one shape."""
+    if isinstance(value, BaseModel):
+        return {name: every_field(getattr(value, name)) for name in type(value).model_fields}
+    if isinstance(value, list | tuple):
+        return [every_field(item) for item in value]
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
 def fold_case(events: Iterable[tuple[str, EventEnvelope]]) -> CaseFile | None:
     """Fold (stream, event) pairs of one case, already deduplicated, into its file.
 
@@ -82,10 +97,10 @@ def fold_case(events: Iterable[tuple[str, EventEnvelope]]) -> CaseFile | None:
         if after is not None:
             inquiries[after.inquiry_id] = after
         if isinstance(event, ReportReceived):
-            data = event.data.model_dump(mode="json")
-            details.update(subject=data["subject"], reporter=data["reporter"],
-                           report_summary=data["summary"],
-                           consent=event.data.consent.model_dump())
+            details.update(subject=every_field(event.data.subject),
+                           reporter=every_field(event.data.reporter),
+                           report_summary=event.data.summary,
+                           consent=every_field(event.data.consent))
         elif isinstance(event, InformationReceived):
             details["information_received"] += 1
             key = f"{sort_key(event.data.received_at)}#{event.sequence:012d}"

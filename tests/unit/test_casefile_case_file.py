@@ -114,9 +114,13 @@ def test_the_case_file_shows_people_consent_information_and_threats():
     ]
     folded = file_of(events)
 
-    assert folded.subject["other_names"][0]["value"] == "Фиктивный Человек"
+    assert folded.subject["other_names"][0] == {"value": "Фиктивный Человек",
+                                                "kind": "russian_cyrillic"}
     assert folded.subject["date_of_birth"] == "1984-03"
-    assert folded.reporter["contact"]["phone"] == "+7 700 000 0000"
+    # fields the report left at their default are there all the same: one shape for the view
+    assert (folded.subject["identity_documents"], folded.subject["last_known_place"]) == ([], None)
+    assert folded.reporter["contact"] == {"phone": "+7 700 000 0000", "email": None,
+                                          "messenger": None, "address": None}
     assert folded.consent == {"share_with_un_bodies": True, "share_with_media": False,
                               "share_with_partner_ngos": False}
     # the latest by the date it arrived, not the last recorded
