@@ -1,12 +1,13 @@
 """A fictional event log for benchmarks: many cases, every kind of event, as the services write it.
 
-Each case opens with its report and goes on with a realistic mix: contact lost (the oldest
-cases in contact_lost's version 1, the rest in version 2), information of every reliability,
-status changes, reprisals, public actions, notes, evidence, assignments, inquiries with
-follow-ups, answers and withdrawals, and the occasional closing and reopening. Some unanswered
-inquiries get an overdue alert in notify's own stream. Every event is sealed and chained per
-stream exactly as intake and notify do, so the log verifies. The same seed gives the same log.
-Every name, place and text is fictional.
+Each case opens with its report and goes on with a realistic mix: contact lost and restored
+(the oldest cases in contact_lost's version 1, the rest in version 2), information of every
+reliability, status changes, reprisals, public actions, notes, evidence, assignments, inquiries
+with follow-ups, answers and withdrawals, and the occasional closing and reopening. A quarter of
+the inquiries go unanswered past their deadline and get the overdue alert notify would raise, in
+notify's own stream (its id and deadline by notify's own rules; any answer comes after it).
+Every event is sealed and chained per stream exactly as intake and notify do, so the log
+verifies. The same seed gives the same log. Every name, place and text is fictional.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ from contracts.events import (
     ThreatReportedData,
 )
 from contracts.values import Consent, PersonName, Recipient, Reporter, Subject
+from services.notify.deadlines import inquiry_due_at, overdue_event_id
 
 CASE, ALERT = "case", "alert"
 CASEWORKERS = [f"caseworker-{n}" for n in range(1, 13)]
@@ -79,6 +81,8 @@ INSTITUTIONS = [
 ]
 PLACES = ["Fictional border post", "Fictional town", "Fictional airport", "Fictional market"]
 START = datetime(2018, 1, 1, 9, 0, tzinfo=UTC)
+DEFAULT_RESPONSE_DAYS = 30  # notify's default policy for an inquiry that names no deadline
+OVERDUE_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class Message:
     key: bytes
     value: bytes
     type: str
+    event_id: UUID
 
 
 @dataclass
@@ -113,7 +118,11 @@ class _Case:
     case: _Stream
     alerts: _Stream
     clock: datetime
+    legacy: bool  # recorded before contact_lost had its version 2
     open_inquiries: list[UUID] = field(default_factory=list)
+    # Inquiries that go overdue: the moment notify alerted, before which no answer may come.
+    alerted_at: dict[UUID, datetime] = field(default_factory=dict)
+    in_contact: bool = True
     closed: bool = False
 
 
@@ -124,24 +133,27 @@ def generate(cases: int, events: int, *, seed: int = 7) -> Iterator[Message]:
     for number in range(cases):
         case_id = _uuid(rng)
         case = _Case(number, random.Random(rng.getrandbits(64)), _Stream(case_id, CASE),
-                     _Stream(case_id, ALERT), START + timedelta(hours=number))
+                     _Stream(case_id, ALERT), START + timedelta(hours=number),
+                     legacy=number < cases // 3)
         count = per_case + (1 if number < extra else 0)
-        yield from _case_events(case, count, legacy=number < cases // 3)
+        yield from _case_events(case, count)
 
 
-def _case_events(case: _Case, count: int, *, legacy: bool) -> Iterator[Message]:
+def _case_events(case: _Case, count: int) -> Iterator[Message]:
     yield _message(case, _report(case))
-    yield _message(case, _contact_lost(case, legacy))
+    yield _message(case, _contact_lost(case, _past(case)))
     for _ in range(count - 2):
         event = _next_event(case)
         yield _message(case, event)
-        if isinstance(event, InquirySent) and case.rng.random() < 0.25:
+        if isinstance(event, InquirySent) and case.rng.random() < OVERDUE_SHARE:
+            # On another topic, so its place among the case's events does not matter.
             yield _message(case, _overdue(case, event))
 
 
 def _message(case: _Case, event: EventEnvelope) -> Message:
     stream = ALERT if isinstance(event, InquiryOverdue) else CASE
-    return Message(stream, str(case.case.case_id).encode(), encode_event(event), event.type)
+    return Message(stream, str(case.case.case_id).encode(), encode_event(event), event.type,
+                   event.event_id)
 
 
 def _uuid(rng: random.Random) -> UUID:
@@ -183,14 +195,24 @@ def _report(case: _Case) -> EventEnvelope:
     ))
 
 
-def _contact_lost(case: _Case, legacy: bool) -> EventEnvelope:
-    when = _past(case)
-    if legacy:  # recorded before contact_lost had its version 2
+def _contact_lost(case: _Case, when: str) -> EventEnvelope:
+    case.in_contact = False
+    if case.legacy:
         return case.case.seal(ContactLostV1, **_envelope(case, when), data=ContactLostDataV1(
             last_contact_at=when, channel="phone", circumstances="Fictional: phone switched off."))
     return case.case.seal(ContactLost, **_envelope(case, when), data=ContactLostData(
         last_contact=LastContact(at=when, channel="messenger", place=case.rng.choice(PLACES)),
         circumstances="Fictional: messages stopped."))
+
+
+def _contact_change(case: _Case) -> EventEnvelope:
+    """Contact comes back, or is lost again once it had come back."""
+    if case.in_contact:
+        return _contact_lost(case, _today(case))
+    case.in_contact = True
+    return case.case.seal(ContactRestored, **_envelope(case, _today(case)),
+                          data=ContactRestoredData(restored_at=_today(case), channel="video_call",
+                                                   circumstances="Fictional: a short call."))
 
 
 def _next_event(case: _Case) -> EventEnvelope:
@@ -204,7 +226,7 @@ def _next_event(case: _Case) -> EventEnvelope:
     if roll < 0.36:
         return _follow_up(case)
     if roll < 0.46:
-        return _answer_or_withdraw(case)
+        return _answer_or_withdraw(case) or _follow_up(case)
     return case.rng.choice(_OTHERS)(case)
 
 
@@ -212,7 +234,9 @@ def _inquiry(case: _Case) -> EventEnvelope:
     inquiry_id = _uuid(case.rng)
     case.open_inquiries.append(inquiry_id)
     sent = _today(case)
-    due = case.clock + timedelta(days=30) if case.rng.random() < 0.4 else None
+    due = None
+    if case.rng.random() < 0.4:
+        due = case.clock + timedelta(days=case.rng.choice([14, 30, 60]))
     return case.case.seal(InquirySent, **_envelope(case, sent), data=InquirySentData(
         inquiry_id=inquiry_id, recipient=case.rng.choice(INSTITUTIONS),
         channel=case.rng.choice(["letter", "email", "fax", "in_person"]), sent_at=sent, due_at=due))
@@ -223,8 +247,14 @@ def _follow_up(case: _Case) -> EventEnvelope:
         inquiry_id=case.rng.choice(case.open_inquiries), channel="email", sent_at=_today(case)))
 
 
-def _answer_or_withdraw(case: _Case) -> EventEnvelope:
-    inquiry_id = case.open_inquiries.pop(case.rng.randrange(len(case.open_inquiries)))
+def _answer_or_withdraw(case: _Case) -> EventEnvelope | None:
+    """An answer or a withdrawal of an open inquiry, none of them before its overdue alert."""
+    answerable = [inquiry_id for inquiry_id in case.open_inquiries
+                  if case.alerted_at.get(inquiry_id, case.clock) <= case.clock]
+    if not answerable:
+        return None
+    inquiry_id = case.rng.choice(answerable)
+    case.open_inquiries.remove(inquiry_id)
     if case.rng.random() < 0.15:
         return case.case.seal(InquiryWithdrawn, **_envelope(case, _today(case)),
                               data=InquiryWithdrawnData(inquiry_id=inquiry_id,
@@ -239,13 +269,18 @@ def _answer_or_withdraw(case: _Case) -> EventEnvelope:
 
 
 def _overdue(case: _Case, sent: InquirySent) -> EventEnvelope:
-    due = case.clock + timedelta(days=30)
-    detected = due + timedelta(seconds=case.rng.randint(1, 30))
+    """notify's alert for an inquiry left unanswered past its deadline."""
+    inquiry_id = sent.data.inquiry_id
+    due = inquiry_due_at(sent.data.sent_at, sent.data.due_at, DEFAULT_RESPONSE_DAYS)
+    # notify alerts deadlines in the order they pass, so its stream's recorded_at only grows
+    latest_alert = max(case.alerted_at.values(), default=due)
+    detected = max(due, latest_alert) + timedelta(seconds=case.rng.randint(1, 30))
+    case.alerted_at[inquiry_id] = detected
     return case.alerts.seal(
-        InquiryOverdue, event_id=_uuid(case.rng), occurred_at=due.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        recorded_at=detected, actor="notify", correlation_id=sent.correlation_id,
-        causation_id=sent.event_id,
-        data=InquiryOverdueData(inquiry_id=sent.data.inquiry_id, due_at=due, detected_at=detected))
+        InquiryOverdue, event_id=overdue_event_id(inquiry_id),
+        occurred_at=due.isoformat().replace("+00:00", "Z"), recorded_at=detected, actor="notify",
+        correlation_id=sent.correlation_id, causation_id=sent.event_id,
+        data=InquiryOverdueData(inquiry_id=inquiry_id, due_at=due, detected_at=detected))
 
 
 def _information(case: _Case) -> EventEnvelope:
@@ -295,12 +330,6 @@ def _assignment(case: _Case) -> EventEnvelope:
                           data=CaseAssignedData(assignee=case.rng.choice(CASEWORKERS)))
 
 
-def _restored(case: _Case) -> EventEnvelope:
-    return case.case.seal(ContactRestored, **_envelope(case, _today(case)),
-                          data=ContactRestoredData(restored_at=_today(case), channel="video_call",
-                                                   circumstances="Fictional: a short call."))
-
-
 def _closed(case: _Case) -> EventEnvelope:
     case.closed = True
     return case.case.seal(CaseClosed, **_envelope(case, _today(case)),
@@ -308,4 +337,4 @@ def _closed(case: _Case) -> EventEnvelope:
 
 
 _OTHERS = [_information, _information, _status, _threat, _public_action, _note, _note,
-           _evidence, _assignment, _restored, _closed]
+           _evidence, _assignment, _contact_change, _closed]

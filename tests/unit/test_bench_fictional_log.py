@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from bench.fictional_log import ALERT, CASE, generate
+from bench.fictional_log import ALERT, CASE, DEFAULT_RESPONSE_DAYS, generate
 from contracts import EVENT_TYPES, decode_event
 from contracts.chain import verify_chain
+from contracts.partial_dates import earliest_instant
+from services.notify.deadlines import inquiry_due_at, overdue_event_id
 
 LOG = list(generate(60, 1200, seed=11))
 
@@ -51,3 +53,43 @@ def test_nothing_is_recorded_on_a_closed_case_but_its_reopening():
 def test_the_same_seed_gives_the_same_log():
     assert [m.value for m in generate(5, 60, seed=3)] == [m.value for m in generate(5, 60, seed=3)]
     assert [m.value for m in generate(5, 60, seed=3)] != [m.value for m in generate(5, 60, seed=4)]
+
+
+def test_an_overdue_alert_is_the_one_notify_would_raise_and_any_answer_comes_after_it():
+    events = [decode_event(m.value) for m in LOG]
+    sent = {e.data.inquiry_id: e for e in events if e.type == "inquiry_sent"}
+    settled = {e.data.inquiry_id: e for e in events
+               if e.type in ("official_response_received", "inquiry_withdrawn")}
+    alerts = [e for e in events if e.type == "inquiry_overdue"]
+    assert len(alerts) > 10
+    for alert in alerts:
+        inquiry = sent[alert.data.inquiry_id]
+        assert alert.event_id == overdue_event_id(inquiry.data.inquiry_id)
+        assert alert.data.due_at == inquiry_due_at(
+            inquiry.data.sent_at, inquiry.data.due_at, DEFAULT_RESPONSE_DAYS)
+        assert alert.data.due_at <= alert.data.detected_at == alert.recorded_at
+        if (answer := settled.get(alert.data.inquiry_id)) is not None:
+            assert answer.recorded_at > alert.recorded_at
+
+
+def test_recorded_at_only_grows_in_each_stream():
+    last: dict = {}
+    for message in LOG:
+        event = decode_event(message.value)
+        stream = (event.case_id, message.stream)
+        assert stream not in last or event.recorded_at > last[stream]
+        last[stream] = event.recorded_at
+
+
+def test_contact_is_lost_and_restored_in_turn_with_dates_of_every_precision():
+    in_contact: dict = {}
+    precisions = set()
+    for message in LOG:
+        event = decode_event(message.value)
+        if event.type in ("contact_lost", "contact_restored"):
+            assert in_contact.get(event.case_id, True) == (event.type == "contact_lost")
+            in_contact[event.case_id] = event.type == "contact_restored"
+        precisions.add(len(event.occurred_at))
+        earliest_instant(event.occurred_at)  # a date the contracts can read
+    assert Counter(m.type for m in LOG)["contact_lost"] > 60  # lost again after a return
+    assert {4, 7, 10} <= precisions and max(precisions) > 10
