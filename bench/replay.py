@@ -43,6 +43,7 @@ class Log:
     case_topic: str
     alert_topic: str
     messages: int
+    distinct_events: int  # every message is a new event today; a rebuild must apply each once
     alerts: int
     contact_lost_versions: Counter
     generate_seconds: float
@@ -70,14 +71,14 @@ def main() -> None:
             rebuilds = [run_rebuild(broker.bootstrap_servers, log, Path(tmp), workers)
                         for workers in options.workers]
     problems = check(log, options, rebuilds)
-    print_results(options, load_before, log, raw, rebuilds, problems)
+    print_results(options, (load_before, os.getloadavg()), log, raw, rebuilds, problems)
     if problems:
         sys.exit(1)
 
 
 async def write_log(bootstrap_servers: str, options: argparse.Namespace) -> Log:
     suffix = uuid.uuid4().hex[:8]
-    log = Log(f"bench-case-events-{suffix}", f"bench-alert-events-{suffix}", 0, 0, Counter(),
+    log = Log(f"bench-case-events-{suffix}", f"bench-alert-events-{suffix}", 0, 0, 0, Counter(),
               0.0, 0.0)
     await ensure_topics(bootstrap_servers, [log.case_topic, log.alert_topic])
     started = time.monotonic()
@@ -100,6 +101,7 @@ async def write_log(bootstrap_servers: str, options: argparse.Namespace) -> Log:
         await producer.stop()
     log.produce_seconds = time.monotonic() - started
     log.messages = len(messages)
+    log.distinct_events = len({m.event_id for m in messages})
     log.alerts = sum(1 for m in messages if m.stream == ALERT)
     log.contact_lost_versions = Counter(
         json.loads(m.value)["schema_version"] for m in messages if m.type == "contact_lost")
@@ -152,27 +154,30 @@ def check(log: Log, options: argparse.Namespace, rebuilds: list[Rebuild]) -> lis
     problems = []
     for run in rebuilds:
         r = run.result
-        if r["messages_read"] != log.messages or r["events_applied"] != log.messages:
+        if r["messages_read"] != log.messages or r["events_applied"] != log.distinct_events:
             problems.append(f"{run.workers} worker(s): applied {r['events_applied']:,} of "
-                            f"{log.messages:,} events ({r['messages_read']:,} read)")
-        if r["cases"] != options.cases or r["dead_lettered"]:
-            problems.append(f"{run.workers} worker(s): {r['cases']:,} cases, "
-                            f"{r['dead_lettered']} dead-lettered")
+                            f"{log.distinct_events:,} events ({r['messages_read']:,} of "
+                            f"{log.messages:,} messages read)")
+        cases, dead_lettered = r.get("cases", options.cases), r.get("dead_lettered", 0)
+        if cases != options.cases or dead_lettered:
+            problems.append(f"{run.workers} worker(s): {cases:,} of {options.cases:,} cases, "
+                            f"{dead_lettered} dead-lettered")
     if len({run.result["checksum"] for run in rebuilds}) > 1:
         problems.append("the rebuilds' checksums differ")
     return problems
 
 
 def print_results(
-    options: argparse.Namespace, load_before: tuple[float, float, float], log: Log,
+    options: argparse.Namespace, load: tuple[tuple[float, ...], tuple[float, ...]], log: Log,
     raw: list[float], rebuilds: list[Rebuild], problems: list[str],
 ) -> None:
-    best_raw = max(raw)
+    (load_before, load_after), best_raw = load, max(raw)
     versions = ", ".join(f"v{v}: {n:,}" for v, n in sorted(log.contact_lost_versions.items()))
     print(
         f"\nReplay benchmark: {log.messages:,} events over {options.cases:,} fictional cases "
         f"({log.messages - log.alerts:,} case events, {log.alerts:,} alerts; contact_lost "
-        f"{versions}); {os.cpu_count()} cores, load average before {load_before[0]:.2f}\n"
+        f"{versions}); {os.cpu_count()} cores, load average {load_before[0]:.2f} before, "
+        f"{load_after[0]:.2f} after\n"
         f"log written in {log.generate_seconds:.1f} s (building events) + "
         f"{log.produce_seconds:.1f} s (producing, acks=all)\n"
     )
@@ -180,7 +185,7 @@ def print_results(
           f"{best_raw:,.0f} events/s (best of {len(raw)}: "
           + ", ".join(f"{r:,.0f}" for r in raw) + ")\n")
     header = (f"{'rebuild into SQLite':26}{'events/s':>10}{'vs bare':>9}{'replay s':>10}"
-              f"{'checksum s':>12}{'peak RSS MB':>13}{'CPU cores':>11}")
+              f"{'checksum s':>12}{'total s':>9}{'peak RSS MB':>13}{'CPU cores':>11}")
     print(header)
     print("-" * len(header))
     for run in rebuilds:
@@ -189,7 +194,8 @@ def print_results(
         cores = run.cpu_seconds / run.wall_seconds
         label = f"{run.workers} process" + ("es" if run.workers > 1 else "")
         print(f"{label:26}{rate:>10,.0f}{rate / best_raw:>9.2f}{r['replay_seconds']:>10.1f}"
-              f"{r['checksum_seconds']:>12.1f}{run.peak_rss_mb:>13.0f}{cores:>11.2f}")
+              f"{r['checksum_seconds']:>12.1f}{r['seconds']:>9.1f}{run.peak_rss_mb:>13.0f}"
+              f"{cores:>11.2f}")
     best = max(rebuilds, key=lambda run: run.result["messages_read"] / run.result["replay_seconds"])
     rate = best.result["messages_read"] / best.result["replay_seconds"]
     print(f"\nbest: {best.workers} process(es), {rate:,.0f} events/s")
