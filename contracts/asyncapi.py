@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts import topics
-from contracts.events import AnyEvent, InquiryOverdue
+from contracts.events import AnyAlertEvent, AnyCaseEvent
 
 DOCUMENT = Path(__file__).parent / "asyncapi.json"
 
@@ -21,7 +21,7 @@ def declare_case_events(broker: Any, topic: str = topics.CASE_EVENTS) -> Any:
     """Intake's publisher of case events on a faststream KafkaBroker."""
     return broker.publisher(
         topic,
-        schema=AnyEvent,
+        schema=AnyCaseEvent,
         title=f"{topics.CASE_EVENTS}:Publish",
         description=(
             "Every event of every case, written by intake. Keyed by case_id, so one case's "
@@ -35,11 +35,14 @@ def declare_alert_events(broker: Any, topic: str = topics.ALERT_EVENTS) -> Any:
     """Notify's publisher of alert events on a faststream KafkaBroker."""
     return broker.publisher(
         topic,
-        schema=InquiryOverdue,
+        schema=AnyAlertEvent,
         title=f"{topics.ALERT_EVENTS}:Publish",
         description=(
-            "Alerts raised by notify, keyed by case_id; one per deadline, with an event_id "
-            "derived from the deadline so a re-publication is recognisably the same alert."
+            "Deadlines and alerts, written by notify and keyed by case_id: each case has a "
+            "notify stream with its own sequence and hash chain. One alert per deadline and "
+            "kind, its alert_id derived from what it is about, so a re-publication is "
+            "recognisably the same alert. Logs written before alerts had a lifecycle also "
+            "hold inquiry_overdue."
         ),
     )
 

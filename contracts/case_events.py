@@ -221,6 +221,28 @@ class PublicActionTaken(EventEnvelope):
     data: PublicActionTakenData
 
 
+class FamilyCheckedInData(Value):
+    checked_in_at: PartialDate = Field(
+        description="When the NGO heard from the family (at least the day).",
+        examples=["2025-03-04", "2025-03-04T10:30:00+06:00"],
+    )
+    channel: ContactChannel | None = Field(default=None, description="How they were in touch.")
+    note: LongText | None = Field(
+        default=None, examples=["Called; the family is safe and has no news of him."]
+    )
+
+
+class FamilyCheckedIn(EventEnvelope):
+    """The NGO heard from the subject's family: they are reachable, whatever their news."""
+
+    # After contact_lost, notify alerts when the family has gone silent for too long; a
+    # check-in (or contact_restored) stops that clock.
+
+    type: Literal["family_checked_in"] = "family_checked_in"
+    schema_version: Literal[1] = 1
+    data: FamilyCheckedInData
+
+
 CASE_EVENT_TYPES: tuple[type[EventEnvelope], ...] = (
     ReportReceived,
     ContactLost,
@@ -229,6 +251,7 @@ CASE_EVENT_TYPES: tuple[type[EventEnvelope], ...] = (
     StatusChanged,
     ThreatReported,
     PublicActionTaken,
+    FamilyCheckedIn,
 )
 
 SUPERSEDED_CASE_EVENT_TYPES: tuple[type[EventEnvelope], ...] = (ContactLostV1,)

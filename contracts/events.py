@@ -2,8 +2,8 @@
 
 Events are facts in the past tense. Each has a stable `type` string and an integer
 `schema_version`; old versions are never rewritten, only upcast when read. The types live in
-one module per family (case_events, casework_events, inquiry_events); this module gathers
-them, so `from contracts.events import X` works for every one of them.
+one module per family (case_events, casework_events, inquiry_events, and notify's
+alert_events); this module gathers them, so `from contracts.events import X` works for every one of them.
 
 `decode_event` gives an event as it was recorded, in its own version (what hashes are
 verified on and what is re-published byte for byte); `read_event` gives it in the current
@@ -17,6 +17,30 @@ from typing import Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter
 
+from contracts.alert_events import (
+    ALERT_EVENT_TYPES,
+    AlertAcknowledged,
+    AlertAcknowledgedData,
+    AlertDelivered,
+    AlertDeliveredData,
+    AlertDeliveryFailed,
+    AlertDeliveryFailedData,
+    AlertKind,
+    AlertRaised,
+    AlertRaisedData,
+    AlertSnoozed,
+    AlertSnoozedData,
+    AlertWithdrawn,
+    AlertWithdrawnData,
+    Deadline,
+    DeadlineRecalculated,
+    DeadlineRecalculatedData,
+    DeadlineSet,
+    DeadlineSetData,
+    DeliveryChannel,
+    RecalculationCause,
+    WithdrawalReason,
+)
 from contracts.case_events import (
     CASE_EVENT_TYPES,
     SUPERSEDED_CASE_EVENT_TYPES,
@@ -26,6 +50,8 @@ from contracts.case_events import (
     ContactLostV1,
     ContactRestored,
     ContactRestoredData,
+    FamilyCheckedIn,
+    FamilyCheckedInData,
     InformationReceived,
     InformationReceivedData,
     LastContact,
@@ -60,10 +86,17 @@ from contracts.casework_events import (
 from contracts.envelope import EventEnvelope
 from contracts.inquiry_events import (
     INQUIRY_EVENT_TYPES,
+    RETIRED_INQUIRY_EVENT_TYPES,
+    DeadlineExtended,
+    DeadlineExtendedData,
     FollowUpSent,
     FollowUpSentData,
     InquiryOverdue,
     InquiryOverdueData,
+    InquiryPaused,
+    InquiryPausedData,
+    InquiryResumed,
+    InquiryResumedData,
     InquirySent,
     InquirySentData,
     InquiryWithdrawn,
@@ -74,48 +107,48 @@ from contracts.inquiry_events import (
 )
 from contracts.values import AS_RECORDED, Sha256
 
-AnyEvent = Annotated[
-    ReportReceived
-    | ContactLost
-    | ContactRestored
-    | InformationReceived
-    | StatusChanged
-    | ThreatReported
-    | PublicActionTaken
-    | NoteAdded
-    | EvidenceAttached
-    | CaseAssigned
-    | CaseClosed
-    | CaseReopened
-    | InquirySent
-    | FollowUpSent
-    | OfficialResponseReceived
-    | InquiryWithdrawn
-    | InquiryOverdue,
-    Field(discriminator="type"),
-]
+CASE_TOPIC_EVENT_TYPES: tuple[type[EventEnvelope], ...] = (
+    *CASE_EVENT_TYPES, *CASEWORK_EVENT_TYPES, *INQUIRY_EVENT_TYPES,
+)
+"""What intake writes to case-events."""
+
+EVENT_TYPES: tuple[type[EventEnvelope], ...] = (*CASE_TOPIC_EVENT_TYPES, *ALERT_EVENT_TYPES)
 """Every event type in its current version: what producers write today."""
 
-EVENT_TYPES: tuple[type[EventEnvelope], ...] = (
-    *CASE_EVENT_TYPES, *CASEWORK_EVENT_TYPES, *INQUIRY_EVENT_TYPES, InquiryOverdue,
-)
 RECORDED_EVENT_TYPES: tuple[type[EventEnvelope], ...] = (
-    *EVENT_TYPES, *SUPERSEDED_CASE_EVENT_TYPES,
+    *EVENT_TYPES, *SUPERSEDED_CASE_EVENT_TYPES, *RETIRED_INQUIRY_EVENT_TYPES,
 )
+"""Every version of every type that may be on a log, written today or before."""
 
 
-def _every_version_of(current: type[EventEnvelope]) -> Any:
-    """The current model of a type, or, if older versions are on the log, a choice of them all
+def _by_type(models: tuple[type[EventEnvelope], ...]) -> Any:
+    return Annotated[Union[models], Field(discriminator="type")]  # noqa: UP007
+
+
+AnyEvent = _by_type(EVENT_TYPES)
+AnyCaseEvent = _by_type(CASE_TOPIC_EVENT_TYPES)
+"""An event intake writes to case-events today."""
+AnyAlertEvent = _by_type(ALERT_EVENT_TYPES)
+"""An event notify writes to alert-events today."""
+
+
+def _type_name(model: type[EventEnvelope]) -> str:
+    return model.model_fields["type"].default
+
+
+def _every_version_of(name: str) -> Any:
+    """The one model of a type, or, if older versions are on the log, a choice of them all
     by schema_version (validated in Rust like the choice by type, rather than in Python)."""
-    name = current.model_fields["type"].default
-    versions = [m for m in RECORDED_EVENT_TYPES if m.model_fields["type"].default == name]
+    versions = [m for m in RECORDED_EVENT_TYPES if _type_name(m) == name]
     if len(versions) == 1:
-        return current
+        return versions[0]
     return Annotated[Union[tuple(versions)], Field(discriminator="schema_version")]  # noqa: UP007
 
 
+_TYPE_NAMES = tuple(dict.fromkeys(map(_type_name, RECORDED_EVENT_TYPES)))
+
 AnyRecordedEvent = Annotated[
-    Union[tuple(_every_version_of(m) for m in EVENT_TYPES)],  # noqa: UP007
+    Union[tuple(_every_version_of(name) for name in _TYPE_NAMES)],  # noqa: UP007
     Field(discriminator="type"),
 ]
 """Every version of every type that may be on the log: by type, then by schema_version."""
@@ -149,11 +182,12 @@ def encode_event(event: EventEnvelope) -> bytes:
 
 
 __all__ = [
-    "AnyEvent", "AnyRecordedEvent", "EVENT_TYPES", "RECORDED_EVENT_TYPES", "EventEnvelope",
+    "AnyAlertEvent", "AnyCaseEvent", "AnyEvent", "AnyRecordedEvent", "CASE_TOPIC_EVENT_TYPES",
+    "EVENT_TYPES", "RECORDED_EVENT_TYPES", "EventEnvelope",
     "Sha256", "decode_event", "encode_event", "read_event",
     # case_events
     "ContactLost", "ContactLostData", "ContactLostDataV1", "ContactLostV1", "ContactRestored",
-    "ContactRestoredData", "LastContact",
+    "ContactRestoredData", "FamilyCheckedIn", "FamilyCheckedInData", "LastContact",
     "InformationReceived", "InformationReceivedData", "PublicActionKind", "PublicActionTaken",
     "PublicActionTakenData", "Reliability", "ReportReceived", "ReportReceivedData",
     "StatusChanged", "StatusChangedData", "SubjectStatus", "ThreatKind", "ThreatReported",
@@ -163,7 +197,14 @@ __all__ = [
     "CaseReopened", "CaseReopenedData", "EvidenceAttached", "EvidenceAttachedData", "NoteAdded",
     "NoteAddedData",
     # inquiry_events
-    "FollowUpSent", "FollowUpSentData", "InquiryOverdue", "InquiryOverdueData", "InquirySent",
-    "InquirySentData", "InquiryWithdrawn", "InquiryWithdrawnData", "OfficialResponseReceived",
+    "DeadlineExtended", "DeadlineExtendedData", "InquiryPaused", "InquiryPausedData",
+    "InquiryResumed", "InquiryResumedData", "FollowUpSent", "FollowUpSentData", "InquiryOverdue",
+    "InquiryOverdueData", "InquirySent", "InquirySentData", "InquiryWithdrawn", "InquiryWithdrawnData", "OfficialResponseReceived",
     "OfficialResponseReceivedData", "ResponseClassification",
+    # alert_events
+    "AlertAcknowledged", "AlertAcknowledgedData", "AlertDelivered", "AlertDeliveredData",
+    "AlertDeliveryFailed", "AlertDeliveryFailedData", "AlertKind", "AlertRaised",
+    "AlertRaisedData", "AlertSnoozed", "AlertSnoozedData", "AlertWithdrawn", "AlertWithdrawnData",
+    "Deadline", "DeadlineRecalculated", "DeadlineRecalculatedData", "DeadlineSet",
+    "DeadlineSetData", "DeliveryChannel", "RecalculationCause", "WithdrawalReason",
 ]

@@ -1,7 +1,9 @@
-"""Events about inquiries to institutions: sent, followed up, answered, withdrawn, overdue."""
+"""Events about inquiries to institutions: sent, followed up, answered, withdrawn, paused and
+resumed, given more time; and the overdue notice notify wrote before alerts had a lifecycle."""
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Literal
 from uuid import UUID
@@ -104,6 +106,57 @@ class InquiryWithdrawn(EventEnvelope):
     data: InquiryWithdrawnData
 
 
+class InquiryPausedData(Value):
+    inquiry_id: UUID = Field(description="The inquiry whose response clock stops.")
+    paused_on: date = Field(
+        description="First day that does not count towards the deadline.", examples=["2025-03-03"]
+    )
+    reason: LongText | None = Field(
+        default=None, examples=["The embassy asked for the birth certificate; waiting for it."]
+    )
+
+
+class InquiryPaused(EventEnvelope):
+    """The response clock of an inquiry stopped: no deadline runs and no alert is raised."""
+
+    type: Literal["inquiry_paused"] = "inquiry_paused"
+    schema_version: Literal[1] = 1
+    data: InquiryPausedData
+
+
+class InquiryResumedData(Value):
+    inquiry_id: UUID = Field(description="The paused inquiry whose clock runs again.")
+    resumed_on: date = Field(
+        description="First day that counts towards the deadline again.", examples=["2025-03-17"]
+    )
+
+
+class InquiryResumed(EventEnvelope):
+    """The response clock of a paused inquiry runs again; the paused days do not count."""
+
+    type: Literal["inquiry_resumed"] = "inquiry_resumed"
+    schema_version: Literal[1] = 1
+    data: InquiryResumedData
+
+
+class DeadlineExtendedData(Value):
+    inquiry_id: UUID = Field(description="The inquiry given more time.")
+    due_at: AwareDatetime = Field(
+        description="The new response deadline; it replaces the policy's and any earlier one."
+    )
+    reason: LongText | None = Field(
+        default=None, examples=["The ministry promised an answer after the holidays."]
+    )
+
+
+class DeadlineExtended(EventEnvelope):
+    """The NGO gave an institution until a later date to answer an inquiry."""
+
+    type: Literal["deadline_extended"] = "deadline_extended"
+    schema_version: Literal[1] = 1
+    data: DeadlineExtendedData
+
+
 class InquiryOverdueData(Value):
     inquiry_id: UUID
     due_at: AwareDatetime = Field(description="The deadline that passed without a response.")
@@ -111,7 +164,7 @@ class InquiryOverdueData(Value):
 
 
 class InquiryOverdue(EventEnvelope):
-    """An inquiry went unanswered past its due date (raised by notify, once per inquiry)."""
+    """An inquiry went unanswered past its due date (notify's notice before alert_raised existed)."""
 
     type: Literal["inquiry_overdue"] = "inquiry_overdue"
     schema_version: Literal[1] = 1
@@ -123,4 +176,11 @@ INQUIRY_EVENT_TYPES: tuple[type[EventEnvelope], ...] = (
     FollowUpSent,
     OfficialResponseReceived,
     InquiryWithdrawn,
+    InquiryPaused,
+    InquiryResumed,
+    DeadlineExtended,
 )
+"""What intake records about inquiries today."""
+
+RETIRED_INQUIRY_EVENT_TYPES: tuple[type[EventEnvelope], ...] = (InquiryOverdue,)
+"""No longer written (notify raises alert_raised of kind overdue instead); still on old logs."""
