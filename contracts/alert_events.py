@@ -17,9 +17,10 @@ from pydantic import AwareDatetime, Field
 
 from contracts.casework_events import AccountId
 from contracts.envelope import EventEnvelope
-from contracts.values import CountryCode, ShortText, Value, text
+from contracts.values import ShortText, Value, text
 
 PolicyId = text(100, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+CalendarCode = text(6, pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 
 
 class DayKind(StrEnum):
@@ -46,8 +47,9 @@ class Deadline(Value):
     )
     days: int | None = Field(default=None, ge=0, description="Length of the policy's window.")
     day_kind: DayKind | None = None
-    calendar: CountryCode | None = Field(
-        default=None, description="Whose public holidays the business days skip."
+    calendar: CalendarCode | None = Field(
+        default=None, description="Whose public holidays the business days skip: a country, "
+                                  "or a country and subdivision.", examples=["CN", "CH-GE"],
     )
     policy_id: PolicyId | None = None
     policy_version: int | None = Field(default=None, ge=1)
@@ -119,6 +121,8 @@ class AlertRaisedData(Value):
                                         "and kind, whatever restarts or replicas do.")
     kind: AlertKind
     inquiry_id: UUID | None = None
+    deadline_due_at: AwareDatetime | None = Field(
+        default=None, description="The deadline a reminder, overdue or escalation warns of.")
     deadline_revision: int | None = Field(default=None, ge=1)
     due_at: AwareDatetime = Field(description="The moment the alert fell due.")
     recipients: list[AccountId] = Field(

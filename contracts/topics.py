@@ -4,9 +4,13 @@ CASE_EVENTS = "case-events"
 """Everything caseworkers record about a case; written by intake only."""
 
 ALERT_EVENTS = "alert-events"
-"""Facts notify derives from deadlines, such as an inquiry going overdue."""
+"""Notify's stream per case: the deadlines it worked out and the alerts it raised, from raised
+to delivered, acknowledged, snoozed or withdrawn."""
 
 CASEFILE_DEAD_LETTERS = "casefile.dead-letters"
 """Messages casefile could not decode or apply, with the reason and their original position."""
 
-ALL_TOPICS = (CASE_EVENTS, ALERT_EVENTS, CASEFILE_DEAD_LETTERS)
+NOTIFY_DEAD_LETTERS = "notify.dead-letters"
+"""Messages notify could not decode or apply, with the reason and their original position."""
+
+ALL_TOPICS = (CASE_EVENTS, ALERT_EVENTS, CASEFILE_DEAD_LETTERS, NOTIFY_DEAD_LETTERS)

@@ -1,4 +1,4 @@
-"""Builds notify: FastAPI app, store, case-events consumer and the deadline scheduler.
+"""Builds notify: FastAPI app, store, the consumer of both topics, the scheduler and its relay.
 
 Nothing runs at import; everything starts in the lifespan.
 """
@@ -9,20 +9,33 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
+from sqlmodel import Session
 
+from contracts.alert_events import DeliveryChannel
 from services.notify import store
 from services.notify.api import router
 from services.notify.config import Settings
-from services.notify.eventlog import alert_publisher, caught_up_probe, subscribe_case_events
+from services.notify.directory import Directory, load_directory
+from services.notify.eventlog import (
+    caught_up_probe,
+    dead_letter_publisher,
+    ensure_topic,
+    outbox_publisher,
+    subscribe,
+)
+from services.notify.handlers import Consumer
 from services.notify.logs import configure_logging
-from services.notify.scheduler import OverdueScheduler
+from services.notify.policies import load_policies
+from services.notify.reconcile import Context, adopt_policies
+from services.notify.relay import Relay
+from services.notify.scheduler import Scheduler
 
 log = structlog.get_logger()
 
@@ -46,48 +59,84 @@ async def connect(broker: KafkaBroker, *, attempts: int = 60) -> None:
             await asyncio.sleep(0.5)
 
 
-def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
+def decision_context(settings: Settings) -> Context:
+    """Policies and advocates from their files: a bad file stops notify with its reason."""
+    directory = load_directory(settings.advocates_file)
+    return Context(
+        book=load_policies(settings.deadline_policies_file), directory=directory,
+        channels_of=_channels_of(directory, settings),
+        family_silent_days=settings.family_silent_days,
+        reprisal_window=timedelta(days=settings.reprisal_alert_window_days),
+    )
+
+
+def _channels_of(directory: Directory, settings: Settings) -> Callable[[str], list]:
+    enabled: set[DeliveryChannel] = set()  # delivery channels are wired in by their settings
+
+    def channels_of(account: str) -> list[DeliveryChannel]:
+        return [c for c in directory.channels_of(account) if c in enabled]
+
+    return channels_of
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now
+) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("notify", fmt=settings.log_format, level=settings.log_level)
+        ctx = decision_context(settings)
         engine = store.make_engine(settings.database_url)
+        with Session(engine) as session:
+            if adopt_policies(session, ctx.book):
+                log.info("deadline_policies_adopted",
+                         policies=[p.label for p in ctx.book.policies])
+            session.commit()
         broker = KafkaBroker(
-            settings.kafka_bootstrap_servers,
-            acks="all",
-            request_timeout_ms=settings.kafka_request_timeout_ms,
-            logger=log,
+            settings.kafka_bootstrap_servers, acks="all",
+            request_timeout_ms=settings.kafka_request_timeout_ms, logger=log,
         )
-        subscriber = subscribe_case_events(broker, settings, engine)
+        scheduler: Scheduler | None = None
+        consumer = Consumer(
+            engine=engine, case_events_topic=settings.case_events_topic,
+            channels_of=ctx.channels_of, dead_letter=dead_letter_publisher(broker, settings),
+            on_applied=lambda: scheduler.wake.set() if scheduler else None,
+            attempts=settings.dead_letter_after_attempts, backoff=settings.retry_backoff_seconds,
+        )
+        subscriber = subscribe(broker, settings, consumer)
         try:
             await connect(broker)
+            await ensure_topic(settings.kafka_bootstrap_servers, settings.dead_letter_topic,
+                               request_timeout_ms=settings.kafka_request_timeout_ms)
         except BaseException:
+            await broker.stop()
             engine.dispose()
             raise
-        app.state.engine = engine
-        app.state.broker = broker
-        scheduler = OverdueScheduler(
-            engine=engine,
-            publish=alert_publisher(broker, settings.alert_events_topic),
-            clock=clock,
-            interval=settings.scheduler_interval_seconds,
-            caught_up=caught_up_probe(subscriber),
+        scheduler = Scheduler(
+            engine=engine, ctx=ctx, clock=clock,
+            relay=Relay(engine, outbox_publisher(broker, settings.alert_events_topic)),
+            caught_up=caught_up_probe(subscriber), interval=settings.scheduler_interval_seconds,
             catch_up_timeout=settings.catch_up_timeout_seconds,
         )
-        scheduler_task = asyncio.create_task(scheduler.run(), name="notify-scheduler")
+        app.state.engine, app.state.broker, app.state.ctx = engine, broker, ctx
+        app.state.clock, app.state.scheduler = clock, scheduler
+        tasks = [asyncio.create_task(scheduler.run(), name="notify-scheduler")]
         log.info("notify_started", port=settings.http_port)
         try:
             yield
         finally:
-            scheduler_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await scheduler_task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await broker.stop()
             engine.dispose()
 
-    app = FastAPI(title="notify", summary="Raises an alert when an inquiry goes unanswered.",
-                  lifespan=lifespan)
+    app = FastAPI(title="notify", lifespan=lifespan,
+                  summary="Deadlines that explain themselves, and alerts that arrive once.")
     app.include_router(router)
     _add_health_routes(app)
     return app
@@ -100,11 +149,13 @@ def _add_health_routes(app: FastAPI) -> None:
 
     @app.get("/readyz", tags=["health"])
     async def readyz(request: Request) -> JSONResponse:
+        state = request.app.state
         checks = {
-            "database": _database_ok(request.app.state.engine),
-            "broker": await request.app.state.broker.ping(timeout=2.0),
+            "database": await asyncio.to_thread(_database_ok, state.engine),
+            "broker": await state.broker.ping(timeout=2.0),
+            "caught_up": state.scheduler.judging,
         }
-        ready = all(checks.values())
+        ready = checks["database"] and checks["broker"]
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 

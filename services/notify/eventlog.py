@@ -1,33 +1,42 @@
-"""Notify's two ends of the Kafka log: the case-events subscriber and the alert publisher."""
+"""Notify's ends of the Kafka log: one subscriber for case-events and its own alert-events, the
+publisher of its outbox, and its dead-letter topic."""
 
 from __future__ import annotations
 
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
-from sqlalchemy import Engine
+import asyncio
 
-from contracts import InquiryOverdue, encode_event
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+
 from contracts.asyncapi import declare_alert_events
 from services.notify.config import Settings
-from services.notify.handlers import case_event_handler
-from services.notify.scheduler import Probe, Publish
+from services.notify.handlers import Consumer, Rejected
+from services.notify.relay import Publish
+from services.notify.store import OutboxEvent
+
+TOPIC_ALREADY_EXISTS = 36
 
 
-def subscribe_case_events(broker: KafkaBroker, settings: Settings, engine: Engine):
-    """Register the case-events subscriber; commits happen only after the handler returns."""
+def subscribe(broker: KafkaBroker, settings: Settings, consumer: Consumer):
+    """Both topics in one consumer group; offsets are committed only after the DB commit."""
     subscriber = broker.subscriber(
-        settings.case_events_topic,
+        settings.case_events_topic, settings.alert_events_topic,
         group_id=settings.consumer_group,
         auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        ack_policy=AckPolicy.NACK_ON_ERROR,  # an exception seeks back: the message is retried
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
     )
-    subscriber(case_event_handler(engine, default_response_days=settings.default_response_days))
+
+    @subscriber
+    async def on_message(msg: KafkaMessage) -> None:
+        await consumer.handle(msg.raw_message)
+
     return subscriber
 
 
-def caught_up_probe(subscriber) -> Probe:
+def caught_up_probe(subscriber):
     """True once every partition this replica owns is committed up to its high watermark.
 
     Committed (not fetched) offsets, because faststream commits only after the DB commit.
@@ -50,17 +59,41 @@ def caught_up_probe(subscriber) -> Probe:
     return caught_up
 
 
-def alert_publisher(broker: KafkaBroker, topic: str) -> Publish:
-    """Publish an alert keyed by its case, acknowledged by all in-sync replicas (acks=all)."""
-
+def outbox_publisher(broker: KafkaBroker, topic: str) -> Publish:
+    """Publish a recorded event keyed by its case, acknowledged by all in-sync replicas."""
     publisher = declare_alert_events(broker, topic)
 
-    async def publish(event: InquiryOverdue) -> None:
+    async def publish(event: OutboxEvent) -> None:
         await publisher.publish(
-            encode_event(event),
-            key=str(event.case_id).encode(),
-            headers={"event-type": event.type, "schema-version": str(event.schema_version)},
-            correlation_id=str(event.correlation_id),
+            event.body.encode(), key=str(event.case_id).encode(),
+            headers={"event-type": event.type},
         )
 
     return publish
+
+
+def dead_letter_publisher(broker: KafkaBroker, settings: Settings):
+    async def dead_letter(rejected: Rejected) -> None:
+        await broker.publish(
+            rejected.record.value or b"", topic=settings.dead_letter_topic,
+            key=rejected.record.key, headers=rejected.headers(settings.consumer_group),
+        )
+
+    return dead_letter
+
+
+async def ensure_topic(bootstrap_servers: str, topic: str, *, request_timeout_ms: int) -> None:
+    """Create the dead-letter topic if missing, kept forever like the log it shadows."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers,
+                                request_timeout_ms=request_timeout_ms)
+    await admin.start()
+    try:
+        if topic in set(await admin.list_topics()):
+            return
+        response = await admin.create_topics([NewTopic(
+            topic, num_partitions=1, replication_factor=1, topic_configs={"retention.ms": "-1"})])
+        for name, code, message in response.topic_errors:
+            if code not in (0, TOPIC_ALREADY_EXISTS):
+                raise RuntimeError(f"could not create topic {name!r}: error {code} {message or ''}")
+    finally:
+        await asyncio.shield(admin.close())

@@ -1,87 +1,110 @@
-"""Case events in, deadlines tracked: dedupe and change commit in one transaction."""
+"""Notify's consumer: case events become facts, its own events read back become its state.
+
+Each message is applied in one transaction with the record that it was applied (a redelivery
+changes nothing); the offset is committed only after that. A message that cannot be read, or
+keeps failing for a reason other than the database being unreachable, goes to notify's
+dead-letter topic with the reason and where it came from, and the consumer carries on.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import NoReturn
+from dataclasses import dataclass
 
+import sqlalchemy.exc
 import structlog
-from faststream.kafka import KafkaMessage
+from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from contracts import InquirySent, InquiryWithdrawn, OfficialResponseReceived, read_event
-from contracts.events import EventEnvelope
-from services.notify import store
-from services.notify.deadlines import inquiry_due_at
+from contracts.events import decode_event
+from contracts.upcasting import upcast
+from services.notify.facts import apply_case_event
+from services.notify.stream import ChannelsOf, record_from_log
 
 log = structlog.get_logger()
 
-
-class CaseEventNotApplied(RuntimeError):
-    """Raised so the consumer rewinds and retries; carries no message content, only a reason."""
-
-
-def apply(session: Session, event: EventEnvelope, *, default_response_days: int) -> str:
-    """Stage the event's effect on notify's store; returns what happened, for the log."""
-    if not store.claim_event(session, event.event_id):
-        return "duplicate"
-    if isinstance(event, InquirySent):
-        store.track(session, _tracked(event, default_response_days))
-        return "tracked"
-    if isinstance(event, OfficialResponseReceived):
-        # An alert already raised stays raised; withdrawing it is a later feature.
-        known = store.mark_answered(session, event.data.inquiry_id, event.recorded_at)
-        return "answered" if known else "answer_for_unknown_inquiry"
-    if isinstance(event, InquiryWithdrawn):
-        known = store.stop_tracking(session, event.data.inquiry_id)
-        return "withdrawn" if known else "withdrawal_of_unknown_inquiry"
-    return "ignored"
+TRANSIENT = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
+             sqlalchemy.exc.TimeoutError, ConnectionError, TimeoutError)
+"""Failures of the database, not of the message: retried until they pass, never dead-lettered."""
 
 
-def _tracked(event: InquirySent, default_response_days: int) -> store.TrackedInquiry:
-    return store.TrackedInquiry(
-        inquiry_id=event.data.inquiry_id,
-        case_id=event.case_id,
-        sent_at=event.data.sent_at,
-        due_at=inquiry_due_at(event.data.sent_at, event.data.due_at, default_response_days),
-        sent_event_id=event.event_id,
-        correlation_id=event.correlation_id,
-    )
+class EventNotApplied(RuntimeError):
+    """Raised so the consumer seeks back and retries; carries no content from the message."""
 
 
-def case_event_handler(
-    engine: Engine, *, default_response_days: int, retry_delay: float = 1.0
-) -> Callable[[KafkaMessage], Awaitable[None]]:
-    """The subscriber body. Offsets are committed by faststream only after it returns,
-    i.e. after the database commit; an exception rewinds to this message and retries it."""
+@dataclass(frozen=True)
+class Rejected:
+    """A message notify could not use; the reason names types and fields, never content."""
 
-    async def on_case_event(msg: KafkaMessage) -> None:
+    record: ConsumerRecord
+    stage: str  # decode or apply
+    reason: str
+
+    def headers(self, consumer_group: str) -> dict[str, str]:
+        return {
+            "dead-letter-stage": self.stage, "dead-letter-reason": self.reason,
+            "dead-letter-consumer-group": consumer_group,
+            "original-topic": self.record.topic,
+            "original-partition": str(self.record.partition),
+            "original-offset": str(self.record.offset),
+        }
+
+
+@dataclass
+class Consumer:
+    engine: Engine
+    case_events_topic: str
+    channels_of: ChannelsOf
+    dead_letter: Callable[[Rejected], Awaitable[None]]
+    on_applied: Callable[[], None] = lambda: None  # wakes the scheduler
+    attempts: int = 3
+    backoff: float = 1.0
+
+    async def handle(self, record: ConsumerRecord) -> None:
         try:
-            event = read_event(msg.body)
+            event = decode_event(record.value or b"")
         except ValidationError as exc:
-            # Field locations only: pydantic's messages may quote personal data.
-            fields = [".".join(map(str, e["loc"])) for e in exc.errors(include_input=False)]
-            await _fail("undecodable_case_event", exc, retry_delay, fields=fields)
+            fields = "; ".join(f"{e['type']} at {'.'.join(map(str, e['loc'])) or 'message'}"
+                               for e in exc.errors(include_input=False, include_url=False)[:5])
+            log.error("event_undecodable", topic=record.topic, offset=record.offset)
+            await self.dead_letter(Rejected(record, "decode", f"undecodable: {fields}"))
+            return
         with structlog.contextvars.bound_contextvars(
             case_id=str(event.case_id), event_id=str(event.event_id),
             correlation_id=str(event.correlation_id),
         ):
+            await self._apply(record, event)
+
+    async def _apply(self, record: ConsumerRecord, event) -> None:
+        for attempt in range(1, self.attempts + 1):
             try:
-                with Session(engine) as session:
-                    outcome = apply(session, event, default_response_days=default_response_days)
-                    session.commit()
+                outcome = await asyncio.to_thread(self._commit, record.topic, event)
+            except TRANSIENT as exc:
+                log.warning("event_not_applied_store_unavailable", error=type(exc).__name__)
+                await asyncio.sleep(self.backoff)
+                raise EventNotApplied(f"{event.type} not applied ({type(exc).__name__})") from None
             except Exception as exc:
-                await _fail("case_event_not_applied", exc, retry_delay, type=event.type)
-            log.info("case_event_applied", type=event.type, outcome=outcome)
+                log.error("event_not_applied", type=event.type, error=type(exc).__name__,
+                          attempt=attempt)
+                if attempt == self.attempts:
+                    await self.dead_letter(
+                        Rejected(record, "apply", f"not applied: {type(exc).__name__}"))
+                    return
+                await asyncio.sleep(self.backoff * attempt)
+            else:
+                log.info("event_applied", type=event.type, outcome=outcome)
+                self.on_applied()
+                return
 
-    return on_case_event
-
-
-async def _fail(what: str, exc: Exception, retry_delay: float, **details: object) -> NoReturn:
-    log.error(what, error=type(exc).__name__, retry_in_seconds=retry_delay, **details)
-    await asyncio.sleep(retry_delay)
-    # `from None`: the original exception's text may carry message content.
-    raise CaseEventNotApplied(f"{what}: {type(exc).__name__}") from None
+    def _commit(self, topic: str, event) -> str:
+        with Session(self.engine) as session:
+            if topic == self.case_events_topic:
+                outcome = apply_case_event(session, upcast(event))
+            else:  # notify's own stream, read back as recorded
+                known = not record_from_log(session, event, channels_of=self.channels_of)
+                outcome = "own_event_known" if known else "own_event_restored"
+            session.commit()
+        return outcome

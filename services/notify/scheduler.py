@@ -1,46 +1,56 @@
-"""The deadline clock: decide overdue alerts, then publish them, at least once, same event_id."""
+"""The clock of notify: bring dirty cases up to date, raise alerts whose time has come, publish.
+
+Driven by the timer index (alert_timer.fire_at): each tick reads only what is due, never every
+open inquiry. Nothing is decided until the consumers have caught up with the log after a
+start, so an answer recorded while notify was down is applied before its deadline is judged,
+and a store rebuilt from the log has read back every decision notify made before.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
 import structlog
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, select
 
-from contracts import InquiryOverdue
-from services.notify import alerts, store
+from services.notify.reconcile import Context, fire_timer, reconcile_case
+from services.notify.relay import Relay
+from services.notify.store import CaseWatch, Timer
 
 log = structlog.get_logger()
 
-Publish = Callable[[InquiryOverdue], Awaitable[None]]
 Probe = Callable[[], Awaitable[bool]]
 
 
-class OverdueScheduler:
-    """Every tick: re-publish alerts decided but not yet on the log, then raise new ones.
+@dataclass
+class TickReport:
+    reconciled: int = 0
+    raised: int = 0
+    seconds: float = 0.0
 
-    Deciding (alert row + inquiry marked, one transaction) comes before publishing, and the
-    event is rebuilt from the row, so a crash in between re-publishes an identical event.
-    """
 
-    def __init__(
-        self, *, engine: Engine, publish: Publish, clock: Callable[[], datetime],
-        interval: float, caught_up: Probe, catch_up_timeout: float, batch_size: int = 500,
-    ) -> None:
-        self._engine = engine
-        self._publish_event = publish
-        self._clock = clock
-        self._interval = interval
-        self._caught_up = caught_up
-        self._catch_up_timeout = catch_up_timeout
-        self._batch_size = batch_size
-        self._judging = False
-        self._started_at: float | None = None
+@dataclass
+class Scheduler:
+    engine: Engine
+    ctx: Context
+    relay: Relay
+    clock: Callable[[], datetime]
+    caught_up: Probe
+    interval: float = 1.0
+    catch_up_timeout: float = 60.0
+    batch_size: int = 500
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    judging: bool = False
+    last_tick: TickReport = field(default_factory=TickReport)
+    _started_at: float | None = None
 
     async def run(self) -> None:
         """Tick until cancelled; a failing tick is logged and the next one tries again."""
@@ -49,74 +59,72 @@ class OverdueScheduler:
                 await self.tick()
             except Exception as exc:
                 log.error("scheduler_tick_failed", error=type(exc).__name__)
-            await asyncio.sleep(self._interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=self.interval)
+            self.wake.clear()
 
-    async def tick(self) -> None:
-        if await self.publish_pending() and await self._may_judge():
-            await self.raise_due(self._clock())
+    async def tick(self) -> TickReport:
+        started = time.perf_counter()
+        report = TickReport()
+        if await self.may_judge():
+            now = self.clock()
+            report.reconciled = await asyncio.to_thread(self._reconcile_dirty, now)
+            report.raised = await asyncio.to_thread(self._fire_due, now)
+        await self.relay.publish_pending()
+        report.seconds = time.perf_counter() - started
+        self.last_tick = report
+        return report
 
-    async def publish_pending(self) -> bool:
-        """Publish decided-but-unpublished alerts in order; False if the log is unreachable."""
-        with Session(self._engine) as session:
-            pending = store.unpublished_alerts(session)
-        for alert in pending:
-            if not await self._publish(alert):
-                return False
-        return True
+    def _reconcile_dirty(self, now: datetime) -> int:
+        query = select(CaseWatch.case_id).where(CaseWatch.dirty == True)  # noqa: E712
+        return self._drain(query, reconcile_case, now)
 
-    async def raise_due(self, now: datetime) -> None:
-        # The query already selects by the overdue rule (on the due_at index); decide_overdue
-        # applies the rule itself again under a row lock, which is the check that counts.
-        with Session(self._engine) as session:
-            due = store.due_deadlines(session, now, limit=self._batch_size)
-        for deadline in due:
-            alert = self._decide(deadline.inquiry_id, now)
-            # Stop at the first failure: later alerts of the same case must not overtake it.
-            if alert is not None and not await self._publish(alert):
-                return
+    def _fire_due(self, now: datetime) -> int:
+        query = select(Timer.alert_id).where(Timer.fire_at <= now).order_by(Timer.fire_at)
+        return self._drain(query, fire_timer, now)
 
-    def _decide(self, inquiry_id: UUID, now: datetime) -> store.Alert | None:
+    def _drain(self, query, decision, now: datetime) -> int:
+        """Decide on every key the query finds, batch after batch, until none is left or a
+        batch holds only keys tried already this tick (a decision that keeps failing)."""
+        tried: set[UUID] = set()
+        decided = 0
+        while True:
+            with Session(self.engine) as session:
+                keys = list(session.exec(query.limit(self.batch_size)))
+            fresh = [key for key in keys if key not in tried]
+            for key in fresh:
+                decided += self._decide(decision, key, now)
+            tried.update(fresh)
+            if len(keys) < self.batch_size or not fresh:
+                return decided
+
+    def _decide(self, decision, key: UUID, now: datetime) -> int:
+        """One decision in its own transaction; 1 if it recorded anything."""
         try:
-            with Session(self._engine, expire_on_commit=False) as session:
-                alert = alerts.decide_overdue(session, inquiry_id, now)
+            with Session(self.engine, expire_on_commit=False) as session:
+                recorded = decision(session, key, self.ctx, now)
                 session.commit()
         except IntegrityError:
-            # Another replica decided this alert (or the case's next sequence) first.
-            log.info("alert_decided_elsewhere", inquiry_id=str(inquiry_id))
-            return None
-        if alert is not None:
-            log.info("inquiry_overdue_decided", case_id=str(alert.case_id),
-                     event_id=str(alert.event_id), inquiry_id=str(inquiry_id))
-        return alert
+            log.info("decided_elsewhere", key=str(key))  # another replica was first
+            return 0
+        except OperationalError as exc:
+            log.warning("decision_postponed", key=str(key), error=type(exc).__name__)
+            return 0
+        for event in recorded:
+            log.info("notify_event_recorded", type=event.type, case_id=str(event.case_id),
+                     event_id=str(event.event_id), sequence=event.sequence)
+        return 1 if recorded else 0
 
-    async def _publish(self, alert: store.Alert) -> bool:
-        with structlog.contextvars.bound_contextvars(
-            case_id=str(alert.case_id), event_id=str(alert.event_id),
-            correlation_id=str(alert.correlation_id),
-        ):
-            try:
-                await self._publish_event(alerts.overdue_event(alert))
-            except Exception as exc:
-                log.warning("alert_publish_failed", error=type(exc).__name__)
-                return False
-            with Session(self._engine) as session:
-                store.mark_published(session, alert.event_id)
-                session.commit()
-            log.info("alert_published", inquiry_id=str(alert.inquiry_id), sequence=alert.sequence)
-        return True
-
-    async def _may_judge(self) -> bool:
-        """Judge deadlines only once the consumer has caught up with the log after start-up,
-        so an answer recorded while notify was down is applied before its deadline is judged."""
-        if self._judging:
+    async def may_judge(self) -> bool:
+        if self.judging:
             return True
-        loop_time = asyncio.get_running_loop().time()
+        now = asyncio.get_running_loop().time()
         if self._started_at is None:
-            self._started_at = loop_time
-        if await self._caught_up():
-            log.info("consumer_caught_up")
-            self._judging = True
-        elif loop_time - self._started_at > self._catch_up_timeout:
-            log.warning("judging_deadlines_before_catch_up", waited_seconds=self._catch_up_timeout)
-            self._judging = True
-        return self._judging
+            self._started_at = now
+        if await self.caught_up():
+            log.info("consumers_caught_up")
+            self.judging = True
+        elif now - self._started_at > self.catch_up_timeout:
+            log.warning("judging_before_catch_up", waited_seconds=self.catch_up_timeout)
+            self.judging = True
+        return self.judging

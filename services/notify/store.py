@@ -1,18 +1,18 @@
-"""Notify's own store: tracked inquiries, events already applied, and the alerts it raised."""
+"""Notify's tables. Everything here can be rebuilt from the log (case-events and notify's own
+alert-events), so the tables carry no migrations: a store of another STORE_VERSION is dropped
+on start and notify replays the log into it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from uuid import UUID
 
-from sqlalchemy import DateTime, Engine, TypeDecorator, UniqueConstraint, func
-from sqlmodel import Field, Session, SQLModel, create_engine, select
-from sqlmodel.sql.expression import Select
+from sqlalchemy import DateTime, Engine, Index, Text, TypeDecorator, UniqueConstraint, event, text
+from sqlmodel import Column, Field, SQLModel, create_engine, select
 
-from services.notify.deadlines import Deadline
-
-OVERDUE = "inquiry_overdue"
+STORE_VERSION = "2"
+"""Bump whenever a table changes shape: notify then drops its store and replays the log."""
 
 
 class UTCDateTime(TypeDecorator):
@@ -28,144 +28,205 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+def _moment(**kwargs):
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
 class TrackedInquiry(SQLModel, table=True):
+    """An inquiry's facts from the case's events, and the deadline notify last recorded."""
+
     __tablename__ = "tracked_inquiry"
 
     inquiry_id: UUID = Field(primary_key=True)
     case_id: UUID = Field(index=True)
-    sent_at: str = Field(description="Partial date, as recorded.")
-    due_at: datetime = Field(sa_type=UTCDateTime, index=True)
-    sent_event_id: UUID = Field(description="The inquiry_sent event: cause of any alert.")
-    correlation_id: UUID
-    answered_at: datetime | None = Field(
-        default=None, sa_type=UTCDateTime, description="When the system learnt of the answer."
-    )
-    overdue_event_id: UUID | None = Field(default=None, description="Set once an alert is decided.")
+    # from inquiry_sent; None while only notify's own events have been read (a replay)
+    sent_at: str | None = None
+    recipient_kind: str | None = None
+    recipient_country: str | None = None
+    channel: str | None = None
+    explicit_due_at: datetime | None = _moment(default=None)
+    extension_due_at: datetime | None = _moment(default=None)
+    extension_granted_on: date | None = None
+    pauses: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON list
+    status: str = "open"  # open, answered, withdrawn
+    sent_event_id: UUID | None = None
+    correlation_id: UUID | None = None
+    # what notify last recorded about its deadline (deadline_set / deadline_recalculated)
+    revision: int = 0
+    deadline: str | None = Field(default=None, sa_column=Column(Text))  # contract Deadline JSON
+    recalculation_cause: str | None = None  # why the facts changed since, for the next event
 
-    def deadline(self) -> Deadline:
-        return Deadline(
-            inquiry_id=self.inquiry_id, case_id=self.case_id, due_at=self.due_at,
-            answered=self.answered_at is not None, raised=self.overdue_event_id is not None,
-        )
+
+class CaseWatch(SQLModel, table=True):
+    """What notify follows of a case; `dirty` marks it for the reconciler."""
+
+    __tablename__ = "case_watch"
+
+    case_id: UUID = Field(primary_key=True)
+    assignee: str | None = None
+    closed: bool = False
+    contact_lost: bool = False
+    last_heard_at: datetime | None = _moment(default=None)  # from the family, since the loss
+    dirty: bool = Field(default=False, index=True)
+    cause_event_id: UUID | None = None  # the last case event that made it dirty
+    correlation_id: UUID | None = None
+
+
+class NotifyStream(SQLModel, table=True):
+    """The head of notify's own stream of events for a case: sequence and hash chain."""
+
+    __tablename__ = "notify_stream"
+
+    case_id: UUID = Field(primary_key=True)
+    last_sequence: int = 0
+    head_hash: str | None = None
+
+
+class OutboxEvent(SQLModel, table=True):
+    """Every event notify recorded, kept until it is on the log (and after, as its record)."""
+
+    __tablename__ = "notify_outbox"
+    __table_args__ = (
+        UniqueConstraint("case_id", "sequence"),
+        Index("ix_notify_outbox_unpublished", "published", "case_id", "sequence"),
+    )
+
+    event_id: UUID = Field(primary_key=True)
+    case_id: UUID
+    sequence: int
+    type: str
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    published: bool = False
+
+
+class Timer(SQLModel, table=True):
+    """An alert that falls due at `fire_at` unless resolved first: the scheduler's index."""
+
+    __tablename__ = "alert_timer"
+
+    alert_id: UUID = Field(primary_key=True)
+    kind: str
+    case_id: UUID = Field(index=True)
+    fire_at: datetime = _moment(index=True)
+    inquiry_id: UUID | None = None
+    deadline_due_at: datetime | None = _moment(default=None)
+    deadline_revision: int | None = None
+
+
+class Alert(SQLModel, table=True):
+    __tablename__ = "alert"
+
+    alert_id: UUID = Field(primary_key=True)
+    kind: str
+    case_id: UUID = Field(index=True)
+    inquiry_id: UUID | None = Field(default=None, index=True)
+    deadline_due_at: datetime | None = _moment(default=None)
+    deadline_revision: int | None = None
+    due_at: datetime = _moment()
+    raised_at: datetime = _moment(index=True)
+    reason: str
+    state: str = Field(default="open", index=True)  # open, acknowledged, withdrawn
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = _moment(default=None)
+    snoozed_until: datetime | None = _moment(default=None)
+    withdrawn_reason: str | None = None
+
+
+class AlertRecipient(SQLModel, table=True):
+    __tablename__ = "alert_recipient"
+
+    alert_id: UUID = Field(primary_key=True)
+    account: str = Field(primary_key=True, index=True)
+
+
+class Delivery(SQLModel, table=True):
+    """One alert to one advocate through one channel, tried until delivered or given up."""
+
+    __tablename__ = "alert_delivery"
+
+    alert_id: UUID = Field(primary_key=True)
+    recipient: str = Field(primary_key=True)
+    channel: str = Field(primary_key=True)
+    case_id: UUID
+    state: str = Field(default="pending", index=True)  # pending, delivered, failed
+    attempts: int = 0
+    next_attempt_at: datetime = _moment(index=True)
+    last_error: str | None = None
 
 
 class AppliedEvent(SQLModel, table=True):
+    """Events of either topic already applied: a redelivery changes nothing."""
+
     __tablename__ = "applied_event"
 
     event_id: UUID = Field(primary_key=True)
 
 
-class Alert(SQLModel, table=True):
-    __tablename__ = "alert"
-    __table_args__ = (UniqueConstraint("case_id", "sequence"),)
+class PolicyRecord(SQLModel, table=True):
+    """The content digest of every policy version notify has applied."""
 
-    event_id: UUID = Field(primary_key=True)
-    case_id: UUID = Field(index=True)
-    sequence: int = Field(description="Position in notify's own stream of events for the case.")
-    inquiry_id: UUID = Field(unique=True)
-    kind: str = OVERDUE
-    due_at: datetime = Field(sa_type=UTCDateTime)
-    raised_at: datetime = Field(sa_type=UTCDateTime)
-    correlation_id: UUID
-    causation_id: UUID
-    prev_hash: str | None = Field(
-        default=None, max_length=64, description="Hash of notify's previous event for the case."
-    )
-    published: bool = Field(default=False, index=True)
+    __tablename__ = "policy_record"
+
+    label: str = Field(primary_key=True)
+    digest: str
+
+
+class StoreMeta(SQLModel, table=True):
+    __tablename__ = "notify_meta"
+
+    key: str = Field(primary_key=True)
+    value: str
+
+
+TABLES = [m.__table__ for m in (
+    TrackedInquiry, CaseWatch, NotifyStream, OutboxEvent, Timer, Alert, AlertRecipient, Delivery,
+    AppliedEvent, PolicyRecord, StoreMeta,
+)]
 
 
 def make_engine(url: str) -> Engine:
+    """An engine on a prepared store (see `prepare`)."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, pool_pre_ping=True)
-    SQLModel.metadata.create_all(engine)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    prepare(engine)
     return engine
 
 
-def claim_event(session: Session, event_id: UUID) -> bool:
-    """Record an event as applied; False if it already was (a redelivery)."""
-    if session.get(AppliedEvent, event_id) is not None:
-        return False
-    session.add(AppliedEvent(event_id=event_id))
-    return True
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")  # a decided alert survives a crash
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+    dbapi_connection.isolation_level = None  # transactions are begun by _sqlite_begin
 
 
-def track(session: Session, inquiry: TrackedInquiry) -> None:
-    if session.get(TrackedInquiry, inquiry.inquiry_id) is None:
-        session.add(inquiry)
+def _sqlite_begin(connection) -> None:
+    # Writers take the lock at BEGIN: the consumer, the scheduler, the API and other replicas
+    # on the same file then take turns instead of failing on a stale snapshot.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def mark_answered(session: Session, inquiry_id: UUID, answered_at: datetime) -> bool:
-    """False if the inquiry is unknown to notify."""
-    inquiry = session.get(TrackedInquiry, inquiry_id)
-    if inquiry is None:
-        return False
-    if inquiry.answered_at is None:
-        inquiry.answered_at = answered_at
-        session.add(inquiry)
-    return True
-
-
-def stop_tracking(session: Session, inquiry_id: UUID) -> bool:
-    """Forget a withdrawn inquiry's deadline, so it never goes overdue; False if unknown.
-
-    An alert already raised for it stays, like one raised before an answer arrived. The
-    scheduler re-reads the inquiry under a row lock before raising, so it cannot race this.
-    """
-    inquiry = session.get(TrackedInquiry, inquiry_id)
-    if inquiry is None:
-        return False
-    session.delete(inquiry)
-    return True
-
-
-def due_query(now: datetime, *, limit: int) -> Select:
-    """Unanswered, unalerted inquiries due by `now`, earliest first: a range on the due_at index."""
-    return (
-        select(TrackedInquiry)
-        .where(TrackedInquiry.due_at <= now)
-        .where(TrackedInquiry.answered_at.is_(None), TrackedInquiry.overdue_event_id.is_(None))
-        .order_by(TrackedInquiry.due_at, TrackedInquiry.inquiry_id)
-        .limit(limit)
-    )
-
-
-def due_deadlines(session: Session, now: datetime, *, limit: int) -> list[Deadline]:
-    return [row.deadline() for row in session.exec(due_query(now, limit=limit))]
-
-
-def locked_inquiry(session: Session, inquiry_id: UUID) -> TrackedInquiry | None:
-    """The inquiry, locked against a concurrent answer or another replica until commit."""
-    statement = select(TrackedInquiry).where(TrackedInquiry.inquiry_id == inquiry_id)
-    return session.exec(statement.with_for_update()).first()
-
-
-def next_sequence(session: Session, case_id: UUID) -> int:
-    count = session.exec(select(func.count()).select_from(Alert).where(Alert.case_id == case_id))
-    return count.one() + 1
-
-
-def alert_at(session: Session, case_id: UUID, sequence: int) -> Alert | None:
-    statement = select(Alert).where(Alert.case_id == case_id, Alert.sequence == sequence)
-    return session.exec(statement).first()
-
-
-def unpublished_alerts(session: Session) -> list[Alert]:
-    statement = select(Alert).where(Alert.published == False).order_by(  # noqa: E712
-        Alert.raised_at, Alert.case_id, Alert.sequence
-    )
-    return list(session.exec(statement))
-
-
-def mark_published(session: Session, event_id: UUID) -> None:
-    alert = session.get(Alert, event_id)
-    if alert is not None and not alert.published:
-        alert.published = True
-        session.add(alert)
-
-
-def list_alerts(session: Session, *, case_id: UUID | None = None) -> list[Alert]:
-    statement = select(Alert).order_by(Alert.raised_at, Alert.case_id, Alert.sequence)
-    if case_id is not None:
-        statement = statement.where(Alert.case_id == case_id)
-    return list(session.exec(statement))
+def prepare(engine: Engine) -> bool:
+    """Create the tables; drop a store of another version first. True if (re)created empty."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('notify_prepare'))"))
+        tables = set(connection.dialect.get_table_names(connection))
+        version = None
+        if "notify_meta" in tables:
+            version = connection.execute(
+                select(StoreMeta.value).where(StoreMeta.key == "store_version")
+            ).scalar_one_or_none()
+        current = version == STORE_VERSION
+        if not current:
+            SQLModel.metadata.drop_all(connection, tables=TABLES)  # older shapes by the same names
+        SQLModel.metadata.create_all(connection, tables=TABLES)
+        if not current:
+            connection.execute(StoreMeta.__table__.insert().values(
+                key="store_version", value=STORE_VERSION))
+    return not current

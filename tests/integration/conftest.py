@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from services.casefile.config import Settings as CasefileSettings
 from services.intake.app import create_app as create_intake
 from services.intake.config import Settings as IntakeSettings
-from tests.support import FakeClock
+from services.notify import store as notify_store
+from services.notify.app import create_app as create_notify
+from services.notify.config import Settings as NotifySettings
+from tests.support import FakeClock, running
+
+NOTIFY_TICK = 0.05
 
 
 @pytest.fixture
@@ -37,3 +44,35 @@ def casefile_settings(kafka, topics, database_url) -> CasefileSettings:
         kafka_heartbeat_interval_ms=300,
         retry_backoff_seconds=0.1,
     )
+
+
+@pytest.fixture
+def notify_settings(kafka, topics, database_url) -> NotifySettings:
+    return NotifySettings(
+        kafka_bootstrap_servers=kafka,
+        case_events_topic=topics.case_events,
+        alert_events_topic=topics.alert_events,
+        dead_letter_topic=f"notify-dead-letters-{topics.case_events}",
+        database_url=database_url("notify"),
+        consumer_group=f"notify-{uuid.uuid4().hex[:8]}",
+        scheduler_interval_seconds=NOTIFY_TICK,
+        retry_backoff_seconds=0.05,
+        # Tansu hands a restarted consumer its partitions only once the old session expired.
+        kafka_session_timeout_ms=1_500,
+        kafka_heartbeat_interval_ms=300,
+    )
+
+
+@pytest.fixture
+def start_notify(notify_settings, clock):
+    """Start a fresh notify (a new process, as far as it can tell) on the same DB and topics;
+    `start_notify(deadline_policies_file=...)` starts it with other settings."""
+    return lambda **changes: running(
+        create_notify(notify_settings.model_copy(update=changes), clock=clock))
+
+
+@pytest.fixture
+def notify_db(notify_settings):
+    engine = notify_store.make_engine(notify_settings.database_url)
+    yield engine
+    engine.dispose()
