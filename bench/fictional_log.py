@@ -1,13 +1,15 @@
 """A fictional event log for benchmarks: many cases, every kind of event, as the services write it.
 
 Each case opens with its report and goes on with a realistic mix: contact lost and restored
-(the oldest cases in contact_lost's version 1, the rest in version 2), information of every
-reliability, status changes, reprisals, public actions, notes, evidence, assignments, inquiries
-with follow-ups, answers and withdrawals, and the occasional closing and reopening. A quarter of
-the inquiries go unanswered past their deadline and get the overdue alert notify would raise, in
-notify's own stream (its id and deadline by notify's own rules; any answer comes after it).
-Every event is sealed and chained per stream exactly as intake and notify do, so the log
-verifies. The same seed gives the same log. Every name, place and text is fictional.
+(the oldest cases in contact_lost's version 1, the rest in version 2), family check-ins,
+information of every reliability, status changes, reprisals, public actions, notes, evidence,
+assignments, inquiries with follow-ups, pauses, extensions, answers and withdrawals, and the
+occasional closing and reopening. Notify's stream of each case (bench.fictional_alerts) holds
+what notify would write: deadlines by its own rules and policies, and alerts with their
+lifecycle; a quarter of the inquiries go unanswered past their deadline (any answer comes
+after the alert). Every event is sealed and chained per stream exactly as intake and notify
+do, so the log verifies. The same seed gives the same log. Every name, place and text is
+fictional.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from bench.fictional_alerts import NotifySide
 from contracts import encode_event
 from contracts.chain import seal
 from contracts.events import (
@@ -33,15 +36,21 @@ from contracts.events import (
     ContactLostV1,
     ContactRestored,
     ContactRestoredData,
+    DeadlineExtended,
+    DeadlineExtendedData,
     EventEnvelope,
     EvidenceAttached,
     EvidenceAttachedData,
     FollowUpSent,
     FollowUpSentData,
+    FamilyCheckedIn,
+    FamilyCheckedInData,
     InformationReceived,
     InformationReceivedData,
-    InquiryOverdue,
-    InquiryOverdueData,
+    InquiryPaused,
+    InquiryPausedData,
+    InquiryResumed,
+    InquiryResumedData,
     InquirySent,
     InquirySentData,
     InquiryWithdrawn,
@@ -61,7 +70,6 @@ from contracts.events import (
     ThreatReportedData,
 )
 from contracts.values import Consent, PersonName, Recipient, Reporter, Subject
-from services.notify.deadlines import inquiry_due_at, overdue_event_id
 
 CASE, ALERT = "case", "alert"
 CASEWORKERS = [f"caseworker-{n}" for n in range(1, 13)]
@@ -81,8 +89,6 @@ INSTITUTIONS = [
 ]
 PLACES = ["Fictional border post", "Fictional town", "Fictional airport", "Fictional market"]
 START = datetime(2018, 1, 1, 9, 0, tzinfo=UTC)
-DEFAULT_RESPONSE_DAYS = 30  # notify's default policy for an inquiry that names no deadline
-OVERDUE_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -116,12 +122,11 @@ class _Case:
     number: int
     rng: random.Random
     case: _Stream
-    alerts: _Stream
     clock: datetime
     legacy: bool  # recorded before contact_lost had its version 2
+    notify: NotifySide
     open_inquiries: list[UUID] = field(default_factory=list)
-    # Inquiries that go overdue: the moment notify alerted, before which no answer may come.
-    alerted_at: dict[UUID, datetime] = field(default_factory=dict)
+    paused: set[UUID] = field(default_factory=set)
     in_contact: bool = True
     closed: bool = False
 
@@ -132,9 +137,9 @@ def generate(cases: int, events: int, *, seed: int = 7) -> Iterator[Message]:
     per_case, extra = divmod(events, cases)
     for number in range(cases):
         case_id = _uuid(rng)
-        case = _Case(number, random.Random(rng.getrandbits(64)), _Stream(case_id, CASE),
-                     _Stream(case_id, ALERT), START + timedelta(hours=number),
-                     legacy=number < cases // 3)
+        case_rng, opened = random.Random(rng.getrandbits(64)), START + timedelta(hours=number)
+        case = _Case(number, case_rng, _Stream(case_id, CASE), opened, legacy=number < cases // 3,
+                     notify=NotifySide(_Stream(case_id, ALERT).seal, case_rng, opened))
         count = per_case + (1 if number < extra else 0)
         yield from _case_events(case, count)
 
@@ -145,13 +150,13 @@ def _case_events(case: _Case, count: int) -> Iterator[Message]:
     for _ in range(count - 2):
         event = _next_event(case)
         yield _message(case, event)
-        if isinstance(event, InquirySent) and case.rng.random() < OVERDUE_SHARE:
-            # On another topic, so its place among the case's events does not matter.
-            yield _message(case, _overdue(case, event))
+        # On another topic, so its place among the case's events does not matter.
+        for decided in case.notify.after(event):
+            yield _message(case, decided)
 
 
 def _message(case: _Case, event: EventEnvelope) -> Message:
-    stream = ALERT if isinstance(event, InquiryOverdue) else CASE
+    stream = ALERT if event.actor == "notify" else CASE
     return Message(stream, str(case.case.case_id).encode(), encode_event(event), event.type,
                    event.event_id)
 
@@ -227,6 +232,8 @@ def _next_event(case: _Case) -> EventEnvelope:
         return _follow_up(case)
     if roll < 0.46:
         return _answer_or_withdraw(case) or _follow_up(case)
+    if roll < 0.50:
+        return _clock_change(case) or _follow_up(case)
     return case.rng.choice(_OTHERS)(case)
 
 
@@ -250,11 +257,12 @@ def _follow_up(case: _Case) -> EventEnvelope:
 def _answer_or_withdraw(case: _Case) -> EventEnvelope | None:
     """An answer or a withdrawal of an open inquiry, none of them before its overdue alert."""
     answerable = [inquiry_id for inquiry_id in case.open_inquiries
-                  if case.alerted_at.get(inquiry_id, case.clock) <= case.clock]
+                  if case.notify.alerted_at.get(inquiry_id, case.clock) <= case.clock]
     if not answerable:
         return None
     inquiry_id = case.rng.choice(answerable)
     case.open_inquiries.remove(inquiry_id)
+    case.paused.discard(inquiry_id)
     if case.rng.random() < 0.15:
         return case.case.seal(InquiryWithdrawn, **_envelope(case, _today(case)),
                               data=InquiryWithdrawnData(inquiry_id=inquiry_id,
@@ -266,21 +274,6 @@ def _answer_or_withdraw(case: _Case) -> EventEnvelope | None:
         classification=case.rng.choice(
             [None, "acknowledgement", "no_record", "denial", "detention_confirmed"]),
     ))
-
-
-def _overdue(case: _Case, sent: InquirySent) -> EventEnvelope:
-    """notify's alert for an inquiry left unanswered past its deadline."""
-    inquiry_id = sent.data.inquiry_id
-    due = inquiry_due_at(sent.data.sent_at, sent.data.due_at, DEFAULT_RESPONSE_DAYS)
-    # notify alerts deadlines in the order they pass, so its stream's recorded_at only grows
-    latest_alert = max(case.alerted_at.values(), default=due)
-    detected = max(due, latest_alert) + timedelta(seconds=case.rng.randint(1, 30))
-    case.alerted_at[inquiry_id] = detected
-    return case.alerts.seal(
-        InquiryOverdue, event_id=overdue_event_id(inquiry_id),
-        occurred_at=due.isoformat().replace("+00:00", "Z"), recorded_at=detected, actor="notify",
-        correlation_id=sent.correlation_id, causation_id=sent.event_id,
-        data=InquiryOverdueData(inquiry_id=inquiry_id, due_at=due, detected_at=detected))
 
 
 def _information(case: _Case) -> EventEnvelope:
@@ -326,8 +319,39 @@ def _evidence(case: _Case) -> EventEnvelope:
 
 
 def _assignment(case: _Case) -> EventEnvelope:
+    case.notify.assignee = case.rng.choice(CASEWORKERS)
     return case.case.seal(CaseAssigned, **_envelope(case, _today(case)),
-                          data=CaseAssignedData(assignee=case.rng.choice(CASEWORKERS)))
+                          data=CaseAssignedData(assignee=case.notify.assignee))
+
+
+def _clock_change(case: _Case) -> EventEnvelope | None:
+    """A paused inquiry resumes; another one is paused, or given until later to answer."""
+    if case.paused:
+        inquiry_id = sorted(case.paused)[0]
+        case.paused.discard(inquiry_id)
+        return case.case.seal(InquiryResumed, **_envelope(case, _today(case)),
+                              data=InquiryResumedData(inquiry_id=inquiry_id,
+                                                      resumed_on=case.clock.date()))
+    candidates = [i for i in case.open_inquiries if case.notify.may_pause(i)]
+    if not candidates:
+        return None
+    inquiry_id = case.rng.choice(candidates)
+    if case.rng.random() < 0.5:
+        case.paused.add(inquiry_id)
+        return case.case.seal(InquiryPaused, **_envelope(case, _today(case)),
+                              data=InquiryPausedData(inquiry_id=inquiry_id,
+                                                     paused_on=case.clock.date(),
+                                                     reason="Fictional: documents requested."))
+    return case.case.seal(DeadlineExtended, **_envelope(case, _today(case)),
+                          data=DeadlineExtendedData(
+        inquiry_id=inquiry_id, due_at=case.clock + timedelta(days=case.rng.choice([30, 60])),
+        reason="Fictional: an answer was promised after the holidays."))
+
+
+def _family_check_in(case: _Case) -> EventEnvelope:
+    return case.case.seal(FamilyCheckedIn, **_envelope(case, _today(case)),
+                          data=FamilyCheckedInData(checked_in_at=_today(case), channel="phone",
+                                                   note="Fictional: the family is safe."))
 
 
 def _closed(case: _Case) -> EventEnvelope:
@@ -337,4 +361,4 @@ def _closed(case: _Case) -> EventEnvelope:
 
 
 _OTHERS = [_information, _information, _status, _threat, _public_action, _note, _note,
-           _evidence, _assignment, _contact_change, _closed]
+           _evidence, _assignment, _contact_change, _family_check_in, _closed]

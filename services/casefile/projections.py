@@ -15,14 +15,21 @@ from typing import NamedTuple
 from uuid import UUID
 
 from contracts.events import (
+    AlertKind,
+    AlertRaised,
     CaseAssigned,
     CaseClosed,
     CaseReopened,
     ContactLost,
     ContactRestored,
+    DeadlineExtended,
+    DeadlineRecalculated,
+    DeadlineSet,
     EventEnvelope,
     FollowUpSent,
     InquiryOverdue,
+    InquiryPaused,
+    InquiryResumed,
     InquirySent,
     InquiryWithdrawn,
     OfficialResponseReceived,
@@ -34,7 +41,8 @@ from contracts.partial_dates import DAY, INSTANT, earliest_instant, latest_insta
 from contracts.partial_dates import sort_key as _sort_key
 
 AWAITING, OVERDUE, ANSWERED, WITHDRAWN = "awaiting", "overdue", "answered", "withdrawn"
-INQUIRY_STATES = (AWAITING, OVERDUE, ANSWERED, WITHDRAWN)
+PAUSED = "paused"  # its response clock is stopped
+INQUIRY_STATES = (AWAITING, PAUSED, OVERDUE, ANSWERED, WITHDRAWN)
 OPEN, CLOSED = "open", "closed"
 AWAITING_REPORT = "awaiting_report"  # events arrived before the report that opens the case
 LOST, RESTORED = "lost", "restored"
@@ -91,6 +99,10 @@ class InquiryView(NamedTuple):
     sent_at: str | None = None
     sent_sort: str | None = None
     due_at: str | None = None
+    due_explanation: str | None = None  # notify's sentence: which rule, policy and calendar
+    deadline_revision: int = 0  # of notify's latest deadline_set / deadline_recalculated
+    overdue_for: str | None = None  # the latest deadline notify found passed unanswered
+    paused_since: str | None = None  # the day its clock stopped, while stopped
     answered_at: str | None = None
     classification: str | None = None
     days_to_answer: int | None = None  # only when both dates are known to the day
@@ -122,7 +134,9 @@ class Applied(NamedTuple):
 
 
 _ABOUT_AN_INQUIRY = (
-    InquirySent, FollowUpSent, OfficialResponseReceived, InquiryWithdrawn, InquiryOverdue,
+    InquirySent, FollowUpSent, OfficialResponseReceived, InquiryWithdrawn, InquiryPaused,
+    InquiryResumed, DeadlineExtended, InquiryOverdue, DeadlineSet, DeadlineRecalculated,
+    AlertRaised,  # only an alert of a reminder, overdue or escalation names an inquiry
 )
 
 
@@ -156,11 +170,20 @@ def apply(
 
 
 def project_inquiry(current: InquiryView | None, event: EventEnvelope) -> InquiryView | None:
-    """The inquiry after the event, or None if the event does not concern an inquiry."""
+    """The inquiry after the event, or None if the event does not concern an inquiry.
+
+    Each field changes by a rule that does not depend on where notify's events (another
+    topic) land among the case's own, and the state is derived from the fields after.
+    """
     inquiry_id = inquiry_id_of(event)
     if inquiry_id is None:
         return None
     base = current or InquiryView(inquiry_id=inquiry_id, case_id=event.case_id)
+    changed = _inquiry_fields(base, event)
+    return changed._replace(state=_state_of(changed))
+
+
+def _inquiry_fields(base: InquiryView, event: EventEnvelope) -> InquiryView:
     if isinstance(event, InquirySent):
         data = event.data
         explicit_due = instant(data.due_at) if data.due_at else None
@@ -175,27 +198,54 @@ def project_inquiry(current: InquiryView | None, event: EventEnvelope) -> Inquir
             sent_sort=sort_key(data.sent_at),
             due_at=base.due_at or explicit_due,  # a deadline notify reported takes precedence
         ))
-    # Precedence withdrawn > answered > overdue > awaiting keeps the state independent of
-    # where an overdue alert (another topic) lands among the case's own events.
     if isinstance(event, OfficialResponseReceived):
         data = event.data
-        state = WITHDRAWN if base.state == WITHDRAWN else ANSWERED
         answered_at = _earliest(base.answered_at, data.received_at)
         classification = base.classification
         if answered_at == data.received_at and data.classification is not None:
             classification = data.classification.value
-        return _with_days_to_answer(base._replace(
-            state=state, answered_at=answered_at, classification=classification,
-        ))
+        return _with_days_to_answer(base._replace(answered_at=answered_at,
+                                                  classification=classification))
     if isinstance(event, InquiryWithdrawn):
-        return base._replace(state=WITHDRAWN, withdrawn_at=event.data.withdrawn_at)
+        return base._replace(withdrawn_at=event.data.withdrawn_at)
     if isinstance(event, FollowUpSent):
         return base._replace(follow_ups=base.follow_ups + 1,
                              last_follow_up_at=_latest(base.last_follow_up_at, event.data.sent_at))
-    if isinstance(event, InquiryOverdue):
-        state = base.state if base.state in (ANSWERED, WITHDRAWN) else OVERDUE
-        return base._replace(state=state, due_at=instant(event.data.due_at))
-    return base
+    if isinstance(event, InquiryPaused):  # the case's own events come in order
+        return base._replace(paused_since=base.paused_since or event.data.paused_on.isoformat())
+    if isinstance(event, InquiryResumed):
+        return base._replace(paused_since=None)
+    if isinstance(event, DeadlineSet | DeadlineRecalculated):
+        data = event.data
+        if data.revision <= base.deadline_revision:
+            return base
+        due = data.deadline.due_at
+        return base._replace(due_at=instant(due) if due else None,
+                             due_explanation=data.explanation, deadline_revision=data.revision)
+    if isinstance(event, AlertRaised) and event.data.kind is AlertKind.OVERDUE:
+        passed = instant(event.data.deadline_due_at or event.data.due_at)
+        return base._replace(overdue_for=max(base.overdue_for or passed, passed))
+    if isinstance(event, InquiryOverdue):  # written by notify before deadline_set existed
+        passed = instant(event.data.due_at)
+        return base._replace(
+            due_at=base.due_at if base.deadline_revision else passed,
+            overdue_for=max(base.overdue_for or passed, passed))
+    return base  # a deadline_extended: notify's deadline_recalculated carries the new date
+
+
+def _state_of(inquiry: InquiryView) -> str:
+    """withdrawn > answered > paused > overdue > awaiting; overdue while the deadline notify
+    found passed is still the inquiry's deadline (an extension makes it awaiting again)."""
+    if inquiry.withdrawn_at is not None:
+        return WITHDRAWN
+    if inquiry.answered_at is not None:
+        return ANSWERED
+    if inquiry.paused_since is not None:
+        return PAUSED
+    if inquiry.overdue_for is not None and (
+            inquiry.due_at is None or inquiry.overdue_for >= inquiry.due_at):
+        return OVERDUE
+    return AWAITING
 
 
 def project_case(
@@ -300,7 +350,8 @@ def _recount(case: CaseView, before: InquiryView | None, after: InquiryView | No
 
 
 # (open, overdue, answered) membership of each inquiry state; a withdrawn one is in none.
-_FLAGS = {AWAITING: (1, 0, 0), OVERDUE: (1, 1, 0), ANSWERED: (0, 0, 1), WITHDRAWN: (0, 0, 0)}
+_FLAGS = {AWAITING: (1, 0, 0), PAUSED: (1, 0, 0), OVERDUE: (1, 1, 0), ANSWERED: (0, 0, 1),
+          WITHDRAWN: (0, 0, 0)}
 
 
 def _subject_status(case: CaseView, event: StatusChanged) -> dict:

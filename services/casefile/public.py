@@ -40,13 +40,17 @@ class CaseListItem(_FromRows):
 
 class InquiryPublic(_FromRows):
     inquiry_id: UUID
-    state: str = Field(description="awaiting, overdue, answered or withdrawn.")
+    state: str = Field(description="awaiting, paused (its clock stopped), overdue, answered or "
+                                   "withdrawn.")
     recipient_name: str | None
     recipient_kind: str | None
     recipient_country: str | None
     channel: str | None
     sent_at: str | None
     due_at: str | None
+    due_explanation: str | None = Field(description="How notify worked the deadline out.", examples=[
+        "due 2025-03-13: 20 business days after 2025-02-13, China calendar, policy embassy-v1"])
+    paused_since: str | None = Field(description="The day its clock stopped, while stopped.")
     answered_at: str | None
     classification: str | None
     days_to_answer: int | None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Protocol
 
-from services.casefile.projections import ANSWERED, AWAITING, OVERDUE, WITHDRAWN
+from services.casefile.projections import ANSWERED, AWAITING, OVERDUE, PAUSED, WITHDRAWN
 
 
 class InquiryFacts(Protocol):
@@ -60,7 +60,7 @@ def _stats(key: str, inquiries: list[InquiryFacts]) -> RecipientStats:
     first = inquiries[0]
     return RecipientStats(
         recipient_key=key, name=name, kind=first.recipient_kind, country=first.recipient_country,
-        sent=len(inquiries), answered=states[ANSWERED], awaiting=states[AWAITING],
+        sent=len(inquiries), answered=states[ANSWERED], awaiting=states[AWAITING] + states[PAUSED],
         overdue=states[OVERDUE], withdrawn=states[WITHDRAWN],
         median_days_to_answer=float(median(days)) if days else None,
         never_answered_share=round(states[OVERDUE] / closed, 4) if closed else None,

@@ -21,7 +21,7 @@ from services.casefile.projections import CaseView, EventRow, InquiryView
 
 V = TypeVar("V")
 
-READ_MODEL_VERSION = "2"
+READ_MODEL_VERSION = "3"
 """Bump whenever a read-model table changes shape: casefile then rebuilds them on start."""
 
 
@@ -64,6 +64,10 @@ class Inquiry(SQLModel, table=True):
     sent_at: str | None = None
     sent_sort: str | None = None
     due_at: str | None = None
+    due_explanation: str | None = None
+    deadline_revision: int
+    overdue_for: str | None = None
+    paused_since: str | None = None
     answered_at: str | None = None
     classification: str | None = None
     days_to_answer: int | None = None

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from bench.fictional_log import ALERT, CASE, DEFAULT_RESPONSE_DAYS, generate
+from bench.fictional_alerts import _book
+from bench.fictional_log import ALERT, CASE, generate
 from contracts import EVENT_TYPES, decode_event
+from contracts.alert_events import ALERT_EVENT_TYPES, AlertKind
 from contracts.chain import verify_chain
 from contracts.partial_dates import earliest_instant
-from services.notify.deadlines import inquiry_due_at, overdue_event_id
+from services.notify import rules
+from services.notify.deadlines import InquiryFacts, compute_deadline
 
 LOG = list(generate(60, 1200, seed=11))
 
@@ -17,7 +20,8 @@ def test_every_message_is_a_valid_event_keyed_by_its_case():
     for message in LOG:
         event = decode_event(message.value)
         assert message.key == str(event.case_id).encode()
-        assert (message.stream == ALERT) == (event.type == "inquiry_overdue")
+        notifys = {model.model_fields["type"].default for model in ALERT_EVENT_TYPES}
+        assert (message.stream == ALERT) == (event.type in notifys) == (event.actor == "notify")
 
 
 def test_each_case_has_the_asked_number_of_case_events_and_every_stream_verifies():
@@ -55,19 +59,27 @@ def test_the_same_seed_gives_the_same_log():
     assert [m.value for m in generate(5, 60, seed=3)] != [m.value for m in generate(5, 60, seed=4)]
 
 
-def test_an_overdue_alert_is_the_one_notify_would_raise_and_any_answer_comes_after_it():
+def test_deadlines_and_overdue_alerts_are_the_ones_notify_would_record_and_answers_follow():
     events = [decode_event(m.value) for m in LOG]
     sent = {e.data.inquiry_id: e for e in events if e.type == "inquiry_sent"}
+    first_deadline = {e.data.inquiry_id: e.data.deadline for e in events
+                      if e.type == "deadline_set"}
+    assert first_deadline.keys() == sent.keys()
+    for inquiry_id, inquiry in sent.items():
+        data = inquiry.data
+        facts = InquiryFacts(data.sent_at, data.recipient.kind.value, data.recipient.country,
+                             data.channel.value, explicit_due_at=data.due_at)
+        policy = _book().select(facts.recipient_kind, facts.recipient_country, facts.channel)
+        assert first_deadline[inquiry_id] == compute_deadline(facts, policy)
     settled = {e.data.inquiry_id: e for e in events
                if e.type in ("official_response_received", "inquiry_withdrawn")}
-    alerts = [e for e in events if e.type == "inquiry_overdue"]
-    assert len(alerts) > 10
-    for alert in alerts:
-        inquiry = sent[alert.data.inquiry_id]
-        assert alert.event_id == overdue_event_id(inquiry.data.inquiry_id)
-        assert alert.data.due_at == inquiry_due_at(
-            inquiry.data.sent_at, inquiry.data.due_at, DEFAULT_RESPONSE_DAYS)
-        assert alert.data.due_at <= alert.data.detected_at == alert.recorded_at
+    overdue = [e for e in events if e.type == "alert_raised" and e.data.kind is AlertKind.OVERDUE]
+    assert len(overdue) > 10
+    for alert in overdue:
+        due = first_deadline[alert.data.inquiry_id].due_at
+        assert alert.event_id == alert.data.alert_id == rules.inquiry_alert_id(
+            AlertKind.OVERDUE, alert.data.inquiry_id, due)
+        assert alert.data.due_at == due <= alert.recorded_at
         if (answer := settled.get(alert.data.inquiry_id)) is not None:
             assert answer.recorded_at > alert.recorded_at
 

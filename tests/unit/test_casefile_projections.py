@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from contracts import encode_event
 from contracts.chain import seal
 from contracts.events import (
-    EVENT_TYPES,
+    RECORDED_EVENT_TYPES,
     ContactLost,
     ContactLostData,
     InquiryOverdue,
@@ -95,7 +95,7 @@ def overdue(seq: int = 1) -> InquiryOverdue:
 
 
 def stream_of(event) -> str:
-    return ALERT_STREAM if event.type == "inquiry_overdue" else CASE_STREAM
+    return ALERT_STREAM if event.actor == "notify" else CASE_STREAM
 
 
 def fold(events):
@@ -238,7 +238,7 @@ def test_a_stored_event_keeps_its_bytes_as_recorded_and_fixed_width_instants():
 
 def test_every_event_type_about_an_inquiry_is_projected_onto_it():
     about_an_inquiry = {
-        model for model in EVENT_TYPES
+        model for model in RECORDED_EVENT_TYPES
         if "inquiry_id" in model.model_fields["data"].annotation.model_fields
     }
     assert about_an_inquiry == set(_ABOUT_AN_INQUIRY)
