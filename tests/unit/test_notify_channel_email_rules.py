@@ -40,6 +40,8 @@ REPLY = f"5.1.1 <{ADDRESS}>: Recipient address rejected: User unknown"
     (ConnectionRefusedError(111, REPLY), "smtp_connection", True),
     (ssl.SSLCertVerificationError(REPLY), "smtp_tls SSLCertVerificationError", True),
     (aiosmtplib.SMTPNotSupported(REPLY), "smtp_not_supported", False),
+    (aiosmtplib.SMTPException("SMTP STARTTLS extension not supported by server."),
+     "smtp_starttls_unavailable", True),
     (aiosmtplib.SMTPException(REPLY), "smtp_error SMTPException", True),
 ])
 def test_a_failure_is_named_by_type_and_code_and_never_quotes_the_reply(exc, error, retryable):

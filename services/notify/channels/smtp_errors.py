@@ -1,4 +1,4 @@
-"""What an SMTP failure means for the next attempt: pure, so each case is tested without a server."""
+"""What an SMTP failure means for the next attempt: pure, so each is tested without a server."""
 
 from __future__ import annotations
 
@@ -45,4 +45,8 @@ def classify_smtp_error(exc: BaseException) -> DeliveryFailed:
         return DeliveryFailed(f"smtp_tls {type(exc).__name__}", retryable=True)
     if isinstance(exc, (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected, OSError)):
         return DeliveryFailed("smtp_connection", retryable=True)
+    if "STARTTLS" in str(exc):
+        # aiosmtplib's own words (not the relay's) when STARTTLS is required but not offered:
+        # retried, since a relay stripped of it may be under a downgrade attack for a while.
+        return DeliveryFailed("smtp_starttls_unavailable", retryable=True)
     return DeliveryFailed(f"smtp_error {type(exc).__name__}", retryable=True)

@@ -105,7 +105,7 @@ class WebhookChannel:
         await self.aclose()
 
     async def send(self, message: AlertMessage, url: str) -> None:
-        """Deliver one alert or raise DeliveryFailed; the URL is never logged (it may hold a token)."""
+        """Deliver one alert or raise DeliveryFailed; the URL is never logged (may hold a token)."""
         bound = log.bind(alert_id=str(message.alert_id), case_id=str(message.case_id),
                          recipient=message.recipient, channel="webhook")
         try:
