@@ -168,13 +168,15 @@ async def test_the_daily_digest_arrives():
     digest = render_digest("advocate-7", date(2025, 3, 15), [
         DigestEntry("overdue", CASE, datetime(2025, 3, 14, tzinfo=UTC), SENT_AT, "open"),
     ], public_base_url="https://tracker.example.org")
-    with smtp_server(mailbox) as port:
+    with smtp_server(mailbox) as port, capture_logs() as logs:
         await email_channel(port).send_digest(digest, ADDRESS)
 
     [mail] = mailbox.received
     assert mail["Subject"] == "[Casetracker] Daily digest 2025-03-15: 1 alert"
     assert mail["Message-ID"] == f"<digest-{digest.digest_id}@ngo.example>"
     assert body_text(mail) == digest.text
+    assert [entry["event"] for entry in logs] == ["digest_delivered"]
+    assert ADDRESS not in repr(logs)
 
 
 # --- webhook --------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ class EmailChannel:
         mail = compose(render_email(message), sender=self._sender, to=_address(address),
                        message_id=self.message_id(delivery), date=self._clock(),
                        delivery=delivery, references=self.message_id(f"case-{thread}"))
-        await self._deliver(mail, address, log.bind(
+        await self._deliver(mail, address, "alert", log.bind(
             alert_id=str(message.alert_id), case_id=str(message.case_id),
             recipient=message.recipient, channel="email"))
 
@@ -119,10 +119,10 @@ class EmailChannel:
         mail = compose(RenderedEmail(digest.subject, digest.text), sender=self._sender,
                        to=_address(address), message_id=self.message_id(local),
                        date=self._clock(), delivery=str(digest.digest_id))
-        await self._deliver(mail, address, log.bind(
+        await self._deliver(mail, address, "digest", log.bind(
             digest_day=digest.day.isoformat(), recipient=digest.recipient, channel="email"))
 
-    async def _deliver(self, mail: EmailMessage, address: str,
+    async def _deliver(self, mail: EmailMessage, address: str, what: str,
                        bound: structlog.typing.FilteringBoundLogger) -> None:
         # The address goes to the relay only; logs name the advocate by account id.
         try:
@@ -130,8 +130,8 @@ class EmailChannel:
                                   **self._options)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             failure = classify_smtp_error(exc)
-            bound.warning("alert_delivery_attempt_failed", error=failure.error,
+            bound.warning(f"{what}_delivery_attempt_failed", error=failure.error,
                           retryable=failure.retryable)
             raise failure from None  # the original's text may quote the address or the reply
-        bound.info("alert_delivered")
+        bound.info(f"{what}_delivered")
 
