@@ -21,8 +21,12 @@ from sqlmodel import Session
 from contracts.alert_events import DeliveryChannel
 from services.notify import store
 from services.notify.api import router
+from services.notify.channels.email import EmailChannel
+from services.notify.channels.errors import ChannelNotConfigured
+from services.notify.channels.webhook import WebhookChannel
 from services.notify.config import Settings
-from services.notify.directory import Directory, load_directory
+from services.notify.deliveries import Deliverer, RetryPolicy, Sender
+from services.notify.directory import load_directory
 from services.notify.eventlog import (
     caught_up_probe,
     dead_letter_publisher,
@@ -59,24 +63,38 @@ async def connect(broker: KafkaBroker, *, attempts: int = 60) -> None:
             await asyncio.sleep(0.5)
 
 
-def decision_context(settings: Settings) -> Context:
+def decision_context(settings: Settings, senders: dict[DeliveryChannel, Sender]) -> Context:
     """Policies and advocates from their files: a bad file stops notify with its reason."""
     directory = load_directory(settings.advocates_file)
+
+    def channels_of(account: str) -> list[DeliveryChannel]:
+        return [c for c in directory.channels_of(account) if c in senders]
+
     return Context(
         book=load_policies(settings.deadline_policies_file), directory=directory,
-        channels_of=_channels_of(directory, settings),
-        family_silent_days=settings.family_silent_days,
+        channels_of=channels_of, family_silent_days=settings.family_silent_days,
         reprisal_window=timedelta(days=settings.reprisal_alert_window_days),
     )
 
 
-def _channels_of(directory: Directory, settings: Settings) -> Callable[[str], list]:
-    enabled: set[DeliveryChannel] = set()  # delivery channels are wired in by their settings
+def delivery_channels(settings: Settings) -> dict[DeliveryChannel, Sender]:
+    """The channels the settings allow; one left unconfigured is off, and says why."""
+    senders: dict[DeliveryChannel, Sender] = {}
+    if settings.smtp_host:
+        senders[DeliveryChannel.EMAIL] = EmailChannel(settings)  # misconfigured: refuse to start
+    try:
+        senders[DeliveryChannel.WEBHOOK] = WebhookChannel(settings)
+    except ChannelNotConfigured as exc:
+        log.info("webhook_channel_off", reason=str(exc))
+    if not settings.smtp_host:
+        log.info("email_channel_off", reason="SMTP_HOST is not set")
+    return senders
 
-    def channels_of(account: str) -> list[DeliveryChannel]:
-        return [c for c in directory.channels_of(account) if c in enabled]
 
-    return channels_of
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(max_attempts=settings.delivery_max_attempts,
+                       base_seconds=settings.delivery_backoff_base_seconds,
+                       cap_seconds=settings.delivery_backoff_cap_seconds)
 
 
 def create_app(
@@ -87,7 +105,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("notify", fmt=settings.log_format, level=settings.log_level)
-        ctx = decision_context(settings)
+        senders = delivery_channels(settings)
+        ctx = decision_context(settings, senders)
         engine = store.make_engine(settings.database_url)
         with Session(engine) as session:
             if adopt_policies(session, ctx.book):
@@ -120,9 +139,19 @@ def create_app(
             caught_up=caught_up_probe(subscriber), interval=settings.scheduler_interval_seconds,
             catch_up_timeout=settings.catch_up_timeout_seconds,
         )
+        async def may_deliver() -> bool:
+            return scheduler.judging  # deliveries read back from the log are not sent again
+
+        deliverer = Deliverer(
+            engine=engine, ctx=ctx, senders=senders, clock=clock, may_deliver=may_deliver,
+            public_base_url=settings.public_base_url, retry=retry_policy(settings),
+            interval=settings.scheduler_interval_seconds,
+        )
+        scheduler.on_raised = deliverer.wake.set
         app.state.engine, app.state.broker, app.state.ctx = engine, broker, ctx
         app.state.clock, app.state.scheduler = clock, scheduler
-        tasks = [asyncio.create_task(scheduler.run(), name="notify-scheduler")]
+        tasks = [asyncio.create_task(scheduler.run(), name="notify-scheduler"),
+                 asyncio.create_task(deliverer.run(), name="notify-deliverer")]
         log.info("notify_started", port=settings.http_port)
         try:
             yield
@@ -133,6 +162,9 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await broker.stop()
+            for sender in senders.values():
+                if close := getattr(sender, "aclose", None):
+                    await close()
             engine.dispose()
 
     app = FastAPI(title="notify", lifespan=lifespan,

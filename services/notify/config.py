@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
@@ -44,3 +46,26 @@ class Settings(BaseSettings):
     catch_up_timeout_seconds: float = 60.0
     log_format: str = "auto"  # auto (console on a TTY, JSON otherwise), json or console
     log_level: str = "info"
+    # Alert delivery (services/notify/channels). No default is a secret: email is off until
+    # SMTP_HOST names the relay, and webhooks are off until a secret is given.
+    smtp_host: str | None = None  # the relay that takes alert mail; unset: no email
+    smtp_port: int = 587  # 587 for starttls, 465 for tls, 25 or a test port for none
+    # none is plain text and is refused unless smtp_host is loopback (a local relay, tests)
+    smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_username: str | None = None  # log in only when set
+    smtp_password: SecretStr | None = None
+    # Envelope and From address; its domain also ends every Message-ID notify makes.
+    smtp_from: str = "casetracker-notify@localhost"
+    smtp_timeout_seconds: float = 10.0  # per SMTP operation (connect, each command)
+    webhook_secret: SecretStr | None = None  # HMAC-SHA256 key, at least 32 characters
+    webhook_secret_file: Path | None = None  # or read it from this file (a mounted secret)
+    webhook_timeout_seconds: float = 10.0  # the whole exchange with the receiver
+    # Plain http is allowed to 127.0.0.0/8, ::1 and localhost only (a receiver on the same
+    # host); anything else must be https, so alerts never cross a network in clear.
+    webhook_allow_http_loopback: bool = True
+    # A delivery is retried with exponential backoff (base * 2^(attempts-1), capped, jittered)
+    # and given up after this many attempts; the in-app inbox shows the alert regardless.
+    delivery_max_attempts: int = Field(default=10, ge=1)
+    delivery_backoff_base_seconds: float = Field(default=15.0, gt=0)
+    delivery_backoff_cap_seconds: float = Field(default=1800.0, gt=0)
+    public_base_url: str = "http://127.0.0.1:8002"  # where links in alerts point (casefile)

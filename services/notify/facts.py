@@ -29,6 +29,7 @@ from contracts.partial_dates import earliest_instant, latest_instant
 from services.notify import rules
 from services.notify.deadlines import Extension, InquiryFacts, Pause
 from services.notify.store import Alert, AppliedEvent, CaseWatch, Timer, TrackedInquiry
+from services.notify.stream import lock_stream
 
 _INQUIRY_EVENTS = (OfficialResponseReceived, InquiryWithdrawn, InquiryPaused, InquiryResumed,
                    DeadlineExtended)
@@ -38,6 +39,9 @@ def apply_case_event(session: Session, event: EventEnvelope) -> str:
     """Record what the event says; returns what happened, for the log."""
     if session.get(AppliedEvent, event.event_id) is not None:
         return "duplicate"
+    # The case's stream lock, as every decision about the case takes it: a reconciler reading
+    # the case meanwhile would otherwise clear a dirty mark it never saw being set.
+    lock_stream(session, event.case_id)
     session.add(AppliedEvent(event_id=event.event_id))
     watch = session.get(CaseWatch, event.case_id) or CaseWatch(case_id=event.case_id)
     if isinstance(event, InquirySent):

@@ -47,6 +47,7 @@ class Scheduler:
     interval: float = 1.0
     catch_up_timeout: float = 60.0
     batch_size: int = 500
+    on_raised: Callable[[], None] = lambda: None  # wakes the deliverer
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     judging: bool = False
     last_tick: TickReport = field(default_factory=TickReport)
@@ -70,6 +71,8 @@ class Scheduler:
             now = self.clock()
             report.reconciled = await asyncio.to_thread(self._reconcile_dirty, now)
             report.raised = await asyncio.to_thread(self._fire_due, now)
+            if report.raised:
+                self.on_raised()
         await self.relay.publish_pending()
         report.seconds = time.perf_counter() - started
         self.last_tick = report

@@ -67,8 +67,11 @@ def notify_settings(kafka, topics, database_url) -> NotifySettings:
 def start_notify(notify_settings, clock):
     """Start a fresh notify (a new process, as far as it can tell) on the same DB and topics;
     `start_notify(deadline_policies_file=...)` starts it with other settings."""
-    return lambda **changes: running(
-        create_notify(notify_settings.model_copy(update=changes), clock=clock))
+    def start(**changes):
+        settings = NotifySettings.model_validate(notify_settings.model_dump() | changes)
+        return running(create_notify(settings, clock=clock))
+
+    return start
 
 
 @pytest.fixture
