@@ -142,11 +142,12 @@ class Context:
 def not_in_future(value: str, field_name: str, now: datetime) -> str:
     """The (partial) date, unless even its earliest moment is after `now`.
 
-    `field_name` may be dotted ("subject.date_of_birth"); the error names the whole path.
+    `field_name` may be dotted ("subject.date_of_birth"); the error names the whole path but
+    not the value, which may be personal (a birth date) and would end up in proxy logs.
     """
     if earliest_instant(value) > now:
         path = ("body", *field_name.split("."))
-        raise InvalidCommand(path, f"{field_name} {value!r} is in the future")
+        raise InvalidCommand(path, f"{field_name} is in the future")
     return value
 
 

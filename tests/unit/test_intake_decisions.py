@@ -165,6 +165,7 @@ def test_a_birth_date_in_the_future_names_the_nested_field():
     with pytest.raises(InvalidCommand) as refused:
         case_decisions.open_case(future_birth, Desk().ctx)
     assert refused.value.field_path == ("body", "subject", "date_of_birth")
+    assert "2026" not in refused.value.message  # a birth date is personal: named, not echoed
 
 
 # (decision, command, its other fields, the dated field)
