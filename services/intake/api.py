@@ -9,7 +9,12 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 from pydantic import BaseModel, Field
 
-from services.intake import case_decisions, casework_decisions, decisions, inquiry_decisions
+from services.intake import (
+    case_decisions,
+    casework_decisions,
+    decisions,
+    inquiry_decisions,
+)
 from services.intake.commands import (
     AddNote,
     AssignCase,
@@ -18,6 +23,7 @@ from services.intake.commands import (
     Command,
     RecordContactLost,
     RecordContactRestored,
+    RecordFamilyCheckIn,
     RecordInformation,
     RecordPublicAction,
     RecordResponse,
@@ -198,6 +204,19 @@ async def record_public_action(
                         lambda case, ctx: case_decisions.record_public_action(case, command, ctx))
 
 
+@router.post(
+    "/cases/{case_id}/family-check-ins", **CREATED,
+    summary="Record that the NGO heard from the person's family (restarts their silence clock)",
+)
+async def record_family_check_in(
+    case_id: UUID, command: RecordFamilyCheckIn, intake: IntakeDep, meta: MetaDep,
+    response: Response,
+):
+    decide = case_decisions.record_family_check_in
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: decide(case, command, ctx))
+
+
 # --- the NGO's own work on the case -----------------------------------------------------------
 
 @router.post("/cases/{case_id}/notes", **CREATED, summary="Add a caseworker's note to the case")
@@ -295,3 +314,4 @@ async def withdraw_inquiry(
     decide = inquiry_decisions.withdraw_inquiry
     return await record(intake, meta, response, case_id, command,
                         lambda case, ctx: decide(case, inquiry_id, command, ctx))
+

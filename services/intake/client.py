@@ -26,6 +26,7 @@ PATHS: dict[type[commands.Command], str] = {
     commands.RecordStatusChange: "/cases/{case_id}/status",
     commands.ReportThreat: "/cases/{case_id}/threats",
     commands.RecordPublicAction: "/cases/{case_id}/public-actions",
+    commands.RecordFamilyCheckIn: "/cases/{case_id}/family-check-ins",
     commands.AddNote: "/cases/{case_id}/notes",
     commands.AttachEvidence: "/cases/{case_id}/evidence",
     commands.AssignCase: "/cases/{case_id}/assignment",

@@ -246,3 +246,17 @@ class WithdrawInquiry(Command):
 
     withdrawn_at: PartialDate | None = Field(default=None, description="Defaults to now.")
     reason: LongText | None = None
+
+
+class RecordFamilyCheckIn(Command):
+    model_config = example(
+        checked_in_at="2025-02-28T10:30:00+06:00", channel="phone",
+        note="Fictional example: the family called; they are safe and have no news of her.",
+    )
+
+    checked_in_at: PartialDate = Field(
+        description="When the NGO heard from the family: a day ('2025-02-28') or an exact "
+        "moment; a month or a year is too vague to tell how long they have been silent.",
+    )
+    channel: ContactChannel | None = Field(default=None, description="How they were in touch.")
+    note: LongText | None = None

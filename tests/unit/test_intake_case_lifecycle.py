@@ -51,6 +51,10 @@ EVERY_COMMAND_ON_A_CASE = [
         case_decisions.record_public_action,
         c.RecordPublicAction(kind="media", taken_at="2024", description="x"),
     ),
+    (
+        case_decisions.record_family_check_in,
+        c.RecordFamilyCheckIn(checked_in_at="2025-02-28"),
+    ),
     (casework_decisions.add_note, c.AddNote(text="x")),
     (
         casework_decisions.attach_evidence,
