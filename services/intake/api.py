@@ -13,6 +13,7 @@ from services.intake import (
     case_decisions,
     casework_decisions,
     decisions,
+    inquiry_clock_decisions,
     inquiry_decisions,
 )
 from services.intake.commands import (
@@ -21,6 +22,8 @@ from services.intake.commands import (
     AttachEvidence,
     CloseCase,
     Command,
+    ExtendDeadline,
+    PauseInquiry,
     RecordContactLost,
     RecordContactRestored,
     RecordFamilyCheckIn,
@@ -31,6 +34,7 @@ from services.intake.commands import (
     ReopenCase,
     ReportCase,
     ReportThreat,
+    ResumeInquiry,
     SendFollowUp,
     SendInquiry,
     WithdrawInquiry,
@@ -315,3 +319,41 @@ async def withdraw_inquiry(
     return await record(intake, meta, response, case_id, command,
                         lambda case, ctx: decide(case, inquiry_id, command, ctx))
 
+
+@router.post(
+    "/cases/{case_id}/inquiries/{inquiry_id}/pause", **CREATED,
+    summary="Stop an inquiry's response clock: its deadline waits and no alert is raised",
+)
+async def pause_inquiry(
+    case_id: UUID, inquiry_id: UUID, command: PauseInquiry, intake: IntakeDep, meta: MetaDep,
+    response: Response,
+):
+    decide = inquiry_clock_decisions.pause_inquiry
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: decide(case, inquiry_id, command, ctx))
+
+
+@router.post(
+    "/cases/{case_id}/inquiries/{inquiry_id}/resumption", **CREATED,
+    summary="Start a paused inquiry's response clock again; the paused days do not count",
+)
+async def resume_inquiry(
+    case_id: UUID, inquiry_id: UUID, command: ResumeInquiry, intake: IntakeDep, meta: MetaDep,
+    response: Response,
+):
+    decide = inquiry_clock_decisions.resume_inquiry
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: decide(case, inquiry_id, command, ctx))
+
+
+@router.post(
+    "/cases/{case_id}/inquiries/{inquiry_id}/deadline-extension", **CREATED,
+    summary="Give an institution until a later date to answer an inquiry",
+)
+async def extend_deadline(
+    case_id: UUID, inquiry_id: UUID, command: ExtendDeadline, intake: IntakeDep, meta: MetaDep,
+    response: Response,
+):
+    decide = inquiry_clock_decisions.extend_deadline
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: decide(case, inquiry_id, command, ctx))

@@ -36,6 +36,9 @@ PATHS: dict[type[commands.Command], str] = {
     commands.SendFollowUp: "/cases/{case_id}/inquiries/{inquiry_id}/follow-ups",
     commands.RecordResponse: "/cases/{case_id}/inquiries/{inquiry_id}/responses",
     commands.WithdrawInquiry: "/cases/{case_id}/inquiries/{inquiry_id}/withdrawal",
+    commands.PauseInquiry: "/cases/{case_id}/inquiries/{inquiry_id}/pause",
+    commands.ResumeInquiry: "/cases/{case_id}/inquiries/{inquiry_id}/resumption",
+    commands.ExtendDeadline: "/cases/{case_id}/inquiries/{inquiry_id}/deadline-extension",
 }
 
 

@@ -6,6 +6,7 @@ with the safe default (nothing shared, nothing classified), so older clients kee
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -245,6 +246,42 @@ class WithdrawInquiry(Command):
     model_config = example(reason="Fictional example: sent to the wrong consulate.")
 
     withdrawn_at: PartialDate | None = Field(default=None, description="Defaults to now.")
+    reason: LongText | None = None
+
+
+class PauseInquiry(Command):
+    model_config = example(
+        paused_on="2025-02-20",
+        reason="Fictional example: the consulate asked for the birth certificate; the family "
+        "is having it sent from abroad.",
+    )
+
+    paused_on: date | None = Field(
+        default=None, description="First day that does not count towards the deadline; "
+        "defaults to today. Not before the inquiry was sent, not in the future.",
+    )
+    reason: LongText | None = None
+
+
+class ResumeInquiry(Command):
+    model_config = example(resumed_on="2025-02-27")
+
+    resumed_on: date | None = Field(
+        default=None, description="First day that counts towards the deadline again; defaults "
+        "to today. Not before the day the inquiry was paused, not in the future.",
+    )
+
+
+class ExtendDeadline(Command):
+    model_config = example(
+        due_at="2025-04-15T00:00:00Z",
+        reason="Fictional example: the consulate promised an answer after the holidays.",
+    )
+
+    due_at: AwareDatetime = Field(
+        description="The new response deadline, with its UTC offset; it replaces the policy's "
+        "and any earlier one. Not before the inquiry was sent.",
+    )
     reason: LongText | None = None
 
 

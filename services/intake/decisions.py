@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import Any, TypeVar
 from uuid import UUID
@@ -194,6 +194,10 @@ class Context:
 
     def today(self) -> str:
         return self.now.isoformat().replace("+00:00", "Z")
+
+    def day(self) -> date:
+        """Today's date (UTC), for facts the world dates by the day, such as a clock stop."""
+        return self.now.astimezone(UTC).date()
 
 
 def not_in_future(value: str, field_name: str, now: datetime) -> str:

@@ -5,15 +5,17 @@ A fixed clock and counted ids stand in for the world; no database, no broker. Da
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from contracts import decode_event, encode_event
 from contracts.chain import verify_chain
+from contracts.events import CASE_TOPIC_EVENT_TYPES
 from services.intake import (
     case_decisions,
     casework_decisions,
+    inquiry_clock_decisions,
     inquiry_decisions,
 )
 from services.intake import commands as c
@@ -97,6 +99,19 @@ def record_everything(desk: Desk) -> None:
         case_decisions.record_family_check_in,
         c.RecordFamilyCheckIn(checked_in_at="2025-02-28", channel="phone"),
     )
+    desk.do(
+        inquiry_clock_decisions.pause_inquiry,
+        other,
+        c.PauseInquiry(paused_on=date(2025, 2, 3), reason="Fictional: documents requested."),
+    )
+    desk.do(
+        inquiry_clock_decisions.resume_inquiry, other, c.ResumeInquiry(resumed_on=date(2025, 2, 17))
+    )
+    desk.do(
+        inquiry_clock_decisions.extend_deadline,
+        other,
+        c.ExtendDeadline(due_at=datetime(2025, 4, 1, tzinfo=UTC), reason="Fictional."),
+    )
     desk.do(inquiry_decisions.withdraw_inquiry, other, c.WithdrawInquiry(reason="Fictional."))
     desk.close()
     desk.do(casework_decisions.reopen_case, c.ReopenCase(reason="Fictional: new information."))
@@ -107,24 +122,9 @@ def test_every_event_type_is_recorded_in_sequence_on_one_hash_chain(desk):
     assert [e.sequence for e in desk.events] == list(range(1, len(desk.events) + 1))
     assert verify_chain(desk.events) == desk.state.head_hash
     assert desk.state.version == len(desk.events)
+    # Every type intake writes, as the contracts list them: a new one cannot be forgotten here.
     assert {e.type for e in desk.events} == {
-        "report_received",
-        "inquiry_sent",
-        "contact_lost",
-        "contact_restored",
-        "information_received",
-        "status_changed",
-        "threat_reported",
-        "public_action_taken",
-        "note_added",
-        "evidence_attached",
-        "case_assigned",
-        "follow_up_sent",
-        "official_response_received",
-        "inquiry_withdrawn",
-        "family_checked_in",
-        "case_closed",
-        "case_reopened",
+        model.model_fields["type"].default for model in CASE_TOPIC_EVENT_TYPES
     }
 
 
