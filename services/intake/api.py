@@ -9,15 +9,24 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 from pydantic import BaseModel, Field
 
-from services.intake import case_decisions, casework_decisions, decisions, inquiry_decisions
+from services.intake import (
+    case_decisions,
+    casework_decisions,
+    decisions,
+    inquiry_clock_decisions,
+    inquiry_decisions,
+)
 from services.intake.commands import (
     AddNote,
     AssignCase,
     AttachEvidence,
     CloseCase,
     Command,
+    ExtendDeadline,
+    PauseInquiry,
     RecordContactLost,
     RecordContactRestored,
+    RecordFamilyCheckIn,
     RecordInformation,
     RecordPublicAction,
     RecordResponse,
@@ -25,6 +34,7 @@ from services.intake.commands import (
     ReopenCase,
     ReportCase,
     ReportThreat,
+    ResumeInquiry,
     SendFollowUp,
     SendInquiry,
     WithdrawInquiry,
@@ -198,6 +208,19 @@ async def record_public_action(
                         lambda case, ctx: case_decisions.record_public_action(case, command, ctx))
 
 
+@router.post(
+    "/cases/{case_id}/family-check-ins", **CREATED,
+    summary="Record that the NGO heard from the person's family (restarts their silence clock)",
+)
+async def record_family_check_in(
+    case_id: UUID, command: RecordFamilyCheckIn, intake: IntakeDep, meta: MetaDep,
+    response: Response,
+):
+    decide = case_decisions.record_family_check_in
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: decide(case, command, ctx))
+
+
 # --- the NGO's own work on the case -----------------------------------------------------------
 
 @router.post("/cases/{case_id}/notes", **CREATED, summary="Add a caseworker's note to the case")
@@ -293,5 +316,44 @@ async def withdraw_inquiry(
     response: Response,
 ):
     decide = inquiry_decisions.withdraw_inquiry
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: decide(case, inquiry_id, command, ctx))
+
+
+@router.post(
+    "/cases/{case_id}/inquiries/{inquiry_id}/pause", **CREATED,
+    summary="Stop an inquiry's response clock: its deadline waits and no alert is raised",
+)
+async def pause_inquiry(
+    case_id: UUID, inquiry_id: UUID, command: PauseInquiry, intake: IntakeDep, meta: MetaDep,
+    response: Response,
+):
+    decide = inquiry_clock_decisions.pause_inquiry
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: decide(case, inquiry_id, command, ctx))
+
+
+@router.post(
+    "/cases/{case_id}/inquiries/{inquiry_id}/resumption", **CREATED,
+    summary="Start a paused inquiry's response clock again; the paused days do not count",
+)
+async def resume_inquiry(
+    case_id: UUID, inquiry_id: UUID, command: ResumeInquiry, intake: IntakeDep, meta: MetaDep,
+    response: Response,
+):
+    decide = inquiry_clock_decisions.resume_inquiry
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: decide(case, inquiry_id, command, ctx))
+
+
+@router.post(
+    "/cases/{case_id}/inquiries/{inquiry_id}/deadline-extension", **CREATED,
+    summary="Give an institution until a later date to answer an inquiry",
+)
+async def extend_deadline(
+    case_id: UUID, inquiry_id: UUID, command: ExtendDeadline, intake: IntakeDep, meta: MetaDep,
+    response: Response,
+):
+    decide = inquiry_clock_decisions.extend_deadline
     return await record(intake, meta, response, case_id, command,
                         lambda case, ctx: decide(case, inquiry_id, command, ctx))

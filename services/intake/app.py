@@ -94,7 +94,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         # Name the field and the rule, but never echo the value: it may be a person's name,
         # and error bodies end up in proxies, browser consoles and support tickets.
         errors = [
-            {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+            {"loc": list(e["loc"]), "msg": _withheld(e), "type": e["type"]} for e in exc.errors()
         ]
         return _error(422, errors)
 
@@ -129,6 +129,16 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StoreUnavailable)
     async def store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
         return _error(503, f"{exc}; nothing was recorded, retry later", **{"Retry-After": "2"})
+
+
+def _withheld(error: dict) -> str:
+    """The error's message without the rejected value, which some validators quote (the
+    contracts' partial dates do: a birth date is as personal as a name)."""
+    message, value = error["msg"], error.get("input")
+    if isinstance(value, str):
+        for quoted in {repr(value), repr(value.strip())}:
+            message = message.replace(quoted, "(value withheld)")
+    return message
 
 
 def _add_health_routes(app: FastAPI) -> None:

@@ -7,6 +7,8 @@ from contracts.case_events import (
     ContactLostData,
     ContactRestored,
     ContactRestoredData,
+    FamilyCheckedIn,
+    FamilyCheckedInData,
     InformationReceived,
     InformationReceivedData,
     LastContact,
@@ -19,16 +21,18 @@ from contracts.case_events import (
     ThreatReported,
     ThreatReportedData,
 )
+from contracts.partial_dates import DAY, INSTANT, precision
 from services.intake.commands import (
     RecordContactLost,
     RecordContactRestored,
+    RecordFamilyCheckIn,
     RecordInformation,
     RecordPublicAction,
     RecordStatusChange,
     ReportCase,
     ReportThreat,
 )
-from services.intake.decisions import CaseState, Context, not_in_future
+from services.intake.decisions import CaseState, Context, InvalidCommand, not_in_future
 
 
 def open_case(command: ReportCase, ctx: Context) -> ReportReceived:
@@ -76,6 +80,26 @@ def record_contact_restored(
             restored_at=command.restored_at,
             channel=command.channel,
             circumstances=command.circumstances,
+        ),
+    )
+
+
+def record_family_check_in(
+    case: CaseState, command: RecordFamilyCheckIn, ctx: Context
+) -> FamilyCheckedIn:
+    # Notify counts the family's silence in days from the last check-in; from "2025-02" it
+    # could only guess the day, and a guess late in the month would hide a silence.
+    if precision(command.checked_in_at) not in (DAY, INSTANT):
+        raise InvalidCommand(
+            ("body", "checked_in_at"), "checked_in_at must give at least the day (YYYY-MM-DD)"
+        )
+    not_in_future(command.checked_in_at, "checked_in_at", ctx.now)
+    return ctx.event(
+        FamilyCheckedIn,
+        case,
+        command.checked_in_at,
+        FamilyCheckedInData(
+            checked_in_at=command.checked_in_at, channel=command.channel, note=command.note
         ),
     )
 

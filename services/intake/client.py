@@ -26,6 +26,7 @@ PATHS: dict[type[commands.Command], str] = {
     commands.RecordStatusChange: "/cases/{case_id}/status",
     commands.ReportThreat: "/cases/{case_id}/threats",
     commands.RecordPublicAction: "/cases/{case_id}/public-actions",
+    commands.RecordFamilyCheckIn: "/cases/{case_id}/family-check-ins",
     commands.AddNote: "/cases/{case_id}/notes",
     commands.AttachEvidence: "/cases/{case_id}/evidence",
     commands.AssignCase: "/cases/{case_id}/assignment",
@@ -35,6 +36,9 @@ PATHS: dict[type[commands.Command], str] = {
     commands.SendFollowUp: "/cases/{case_id}/inquiries/{inquiry_id}/follow-ups",
     commands.RecordResponse: "/cases/{case_id}/inquiries/{inquiry_id}/responses",
     commands.WithdrawInquiry: "/cases/{case_id}/inquiries/{inquiry_id}/withdrawal",
+    commands.PauseInquiry: "/cases/{case_id}/inquiries/{inquiry_id}/pause",
+    commands.ResumeInquiry: "/cases/{case_id}/inquiries/{inquiry_id}/resumption",
+    commands.ExtendDeadline: "/cases/{case_id}/inquiries/{inquiry_id}/deadline-extension",
 }
 
 

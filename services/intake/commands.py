@@ -6,6 +6,7 @@ with the safe default (nothing shared, nothing classified), so older clients kee
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -246,3 +247,53 @@ class WithdrawInquiry(Command):
 
     withdrawn_at: PartialDate | None = Field(default=None, description="Defaults to now.")
     reason: LongText | None = None
+
+
+class PauseInquiry(Command):
+    model_config = example(
+        paused_on="2025-02-20",
+        reason="Fictional example: the consulate asked for the birth certificate; the family "
+        "is having it sent from abroad.",
+    )
+
+    paused_on: date | None = Field(
+        default=None, description="First day that does not count towards the deadline; "
+        "defaults to today. Not before the inquiry was sent, not in the future.",
+    )
+    reason: LongText | None = None
+
+
+class ResumeInquiry(Command):
+    model_config = example(resumed_on="2025-02-27")
+
+    resumed_on: date | None = Field(
+        default=None, description="First day that counts towards the deadline again; defaults "
+        "to today. Not before the day the inquiry was paused, not in the future.",
+    )
+
+
+class ExtendDeadline(Command):
+    model_config = example(
+        due_at="2025-04-15T00:00:00Z",
+        reason="Fictional example: the consulate promised an answer after the holidays.",
+    )
+
+    due_at: AwareDatetime = Field(
+        description="The new response deadline, with its UTC offset; it replaces the policy's "
+        "and any earlier one. Not before the inquiry was sent.",
+    )
+    reason: LongText | None = None
+
+
+class RecordFamilyCheckIn(Command):
+    model_config = example(
+        checked_in_at="2025-02-28T10:30:00+06:00", channel="phone",
+        note="Fictional example: the family called; they are safe and have no news of her.",
+    )
+
+    checked_in_at: PartialDate = Field(
+        description="When the NGO heard from the family: a day ('2025-02-28') or an exact "
+        "moment; a month or a year is too vague to tell how long they have been silent.",
+    )
+    channel: ContactChannel | None = Field(default=None, description="How they were in touch.")
+    note: LongText | None = None

@@ -8,9 +8,9 @@ casework_decisions); nothing here or there touches a database, a broker or a clo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import Any, TypeVar
 from uuid import UUID
@@ -20,6 +20,8 @@ from contracts.events import (
     CaseClosed,
     CaseReopened,
     EventEnvelope,
+    InquiryPaused,
+    InquiryResumed,
     InquirySent,
     InquiryWithdrawn,
     OfficialResponseReceived,
@@ -58,6 +60,20 @@ class InvalidCommand(ValueError):
 
 
 @dataclass(frozen=True)
+class Inquiry:
+    """What intake knows of one inquiry of the case, from the events it recorded on it."""
+
+    state: str = INQUIRY_OPEN
+    # None only in a state stored by an intake that did not keep it (see CaseState.from_json).
+    sent_at: str | None = None
+    paused_on: date | None = None  # set while the response clock is stopped
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_on is not None
+
+
+@dataclass(frozen=True)
 class CaseState:
     """What intake needs to know about a case to accept a command on it."""
 
@@ -65,19 +81,44 @@ class CaseState:
     version: int = 0
     head_hash: str | None = None
     closed: bool = False
-    inquiries: Mapping[UUID, str] = field(default_factory=lambda: MappingProxyType({}))
+    inquiries: Mapping[UUID, Inquiry] = field(default_factory=lambda: MappingProxyType({}))
 
-    def inquiry_state(self, inquiry_id: UUID) -> str:
+    def inquiry(self, inquiry_id: UUID) -> Inquiry:
         if inquiry_id not in self.inquiries:
             raise InquiryNotFound(inquiry_id)
         return self.inquiries[inquiry_id]
 
+    def inquiry_state(self, inquiry_id: UUID) -> str:
+        return self.inquiry(inquiry_id).state
+
+    @property
+    def missing_facts(self) -> bool:
+        """Stored without facts this version keeps: fold it again from the case's events."""
+        return any(inquiry.sent_at is None for inquiry in self.inquiries.values())
+
     def to_json(self) -> dict[str, Any]:
-        return {"closed": self.closed, "inquiries": {str(k): v for k, v in self.inquiries.items()}}
+        # "inquiries" keeps the shape of earlier versions ({id: state}), so a replica still
+        # running one during an upgrade reads the states right; the newer facts sit beside it.
+        # Such a replica drops them when it writes the case, which `missing_facts` then shows.
+        inquiries = {str(k): v for k, v in self.inquiries.items()}
+        return {
+            "closed": self.closed,
+            "inquiries": {k: v.state for k, v in inquiries.items()},
+            "sent_at": {k: v.sent_at for k, v in inquiries.items() if v.sent_at is not None},
+            "paused_on": {k: v.paused_on.isoformat() for k, v in inquiries.items() if v.paused},
+        }
 
     @classmethod
     def from_json(cls, case_id: UUID, version: int, head_hash: str | None, doc: dict) -> CaseState:
-        inquiries = MappingProxyType({UUID(k): v for k, v in doc.get("inquiries", {}).items()})
+        """The state as stored; one stored before pauses existed loads with sent_at unknown."""
+        sent_at, paused_on = doc.get("sent_at", {}), doc.get("paused_on", {})
+        inquiries = MappingProxyType({
+            UUID(k): Inquiry(
+                state=state, sent_at=sent_at.get(k),
+                paused_on=date.fromisoformat(paused_on[k]) if k in paused_on else None,
+            )
+            for k, state in doc.get("inquiries", {}).items()
+        })
         return cls(case_id, version, head_hash, bool(doc.get("closed")), inquiries)
 
 
@@ -86,13 +127,21 @@ def evolve(state: CaseState | None, event: EventEnvelope) -> CaseState:
     state = state or CaseState(case_id=event.case_id)
     inquiries = dict(state.inquiries)
     closed = state.closed
+
+    def change(inquiry_id: UUID, **facts: Any) -> None:
+        inquiries[inquiry_id] = replace(inquiries.get(inquiry_id, Inquiry()), **facts)
+
     match event:
         case InquirySent():
-            inquiries[event.data.inquiry_id] = INQUIRY_OPEN
+            inquiries[event.data.inquiry_id] = Inquiry(sent_at=event.data.sent_at)
         case OfficialResponseReceived():
-            inquiries[event.data.inquiry_id] = INQUIRY_ANSWERED
+            change(event.data.inquiry_id, state=INQUIRY_ANSWERED)
         case InquiryWithdrawn():
-            inquiries[event.data.inquiry_id] = INQUIRY_WITHDRAWN
+            change(event.data.inquiry_id, state=INQUIRY_WITHDRAWN)
+        case InquiryPaused():
+            change(event.data.inquiry_id, paused_on=event.data.paused_on)
+        case InquiryResumed():
+            change(event.data.inquiry_id, paused_on=None)
         case CaseClosed():
             closed = True
         case CaseReopened():
@@ -101,6 +150,14 @@ def evolve(state: CaseState | None, event: EventEnvelope) -> CaseState:
         state, version=event.sequence, head_hash=event.hash, closed=closed,
         inquiries=MappingProxyType(inquiries),
     )
+
+
+def fold(events: Iterable[EventEnvelope]) -> CaseState | None:
+    """The state of a case from its events, in sequence order; None if there are none."""
+    state = None
+    for event in events:
+        state = evolve(state, event)
+    return state
 
 
 @dataclass(frozen=True)
@@ -138,23 +195,28 @@ class Context:
     def today(self) -> str:
         return self.now.isoformat().replace("+00:00", "Z")
 
+    def day(self) -> date:
+        """Today's date (UTC), for facts the world dates by the day, such as a clock stop."""
+        return self.now.astimezone(UTC).date()
+
 
 def not_in_future(value: str, field_name: str, now: datetime) -> str:
     """The (partial) date, unless even its earliest moment is after `now`.
 
-    `field_name` may be dotted ("subject.date_of_birth"); the error names the whole path.
+    `field_name` may be dotted ("subject.date_of_birth"); the error names the whole path but
+    not the value, which may be personal (a birth date) and would end up in proxy logs.
     """
     if earliest_instant(value) > now:
         path = ("body", *field_name.split("."))
-        raise InvalidCommand(path, f"{field_name} {value!r} is in the future")
+        raise InvalidCommand(path, f"{field_name} is in the future")
     return value
 
 
-def live_inquiry(case: CaseState, inquiry_id: UUID, what: str) -> str:
-    """The inquiry's state, if it exists on this case (else 404) and is not withdrawn (else 409)."""
-    state = case.inquiry_state(inquiry_id)
-    if state == INQUIRY_WITHDRAWN:
+def live_inquiry(case: CaseState, inquiry_id: UUID, what: str) -> Inquiry:
+    """The inquiry, if it exists on this case (else 404) and is not withdrawn (else 409)."""
+    inquiry = case.inquiry(inquiry_id)
+    if inquiry.state == INQUIRY_WITHDRAWN:
         raise RuleViolated(
             "inquiry_withdrawn", f"the inquiry was withdrawn; no {what} can be recorded on it"
         )
-    return state
+    return inquiry

@@ -32,8 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
-from contracts.events import EventEnvelope, decode_event, encode_event
-from services.intake.decisions import CaseState
+from contracts.events import EventEnvelope, decode_event, encode_event, read_event
+from services.intake.decisions import CaseState, fold
 
 
 class IntakeTable(SQLModel, registry=registry()):
@@ -49,7 +49,9 @@ class CaseStream(IntakeTable, table=True):
     case_id: UUID = Field(primary_key=True)
     version: int = Field(description="Sequence of the last event appended to the case.")
     head_hash: str | None = Field(default=None, max_length=64)
-    state: str = Field(description="JSON of the rest of CaseState: closed flag, inquiries.")
+    state: str = Field(
+        description="JSON of the rest of CaseState: closed flag, inquiries, their dates and pauses."
+    )
 
 
 class CaseEvent(IntakeTable, table=True):
@@ -162,6 +164,11 @@ _REMEMBER_KEY = insert(_keys)
 _LOAD_EVENT = select(_events.c.body).where(
     _events.c.event_id == bindparam("event_id", type_=_events.c.event_id.type)
 )
+_LOAD_STREAMS = (
+    select(_events.c.case_id, _events.c.sequence, _events.c.body)
+    .where(_events.c.case_id.in_(bindparam("case_ids", expanding=True)))
+    .order_by(_events.c.case_id, _events.c.sequence)
+)
 
 
 @dataclass(frozen=True)
@@ -189,12 +196,32 @@ class Batch:
             row.case_id: CaseState.from_json(row.case_id, row.version, row.head_hash, json.loads(row.state))
             for row in rows
         }
+        self._cases |= self._fold_again([c for c in self._cases.values() if c.missing_facts])
         self._versions_read = {case_id: case.version for case_id, case in self._cases.items()}
         rows = self._connection.execute(_FIND_KEYS, {"keys": list(keys)}) if keys else ()
         self._key_uses = {row.key: IdempotencyKeyUse(row.fingerprint, row.event_id) for row in rows}
         self._events: dict[UUID, EventEnvelope] = {}
         self._new_keys: list[dict] = []
         self._changed: dict[UUID, None] = {}  # an ordered set of the cases appended to
+
+    def _fold_again(self, stale: list[CaseState]) -> dict[UUID, CaseState]:
+        """Cases whose stored state lacks facts this version keeps (stored by an earlier one),
+        folded again from the events intake recorded on them, up to the version read."""
+        if not stale:
+            return {}
+        versions = {case.case_id: case.version for case in stale}
+        rows = self._connection.execute(_LOAD_STREAMS, {"case_ids": list(versions)})
+        streams: dict[UUID, list[EventEnvelope]] = {case_id: [] for case_id in versions}
+        for row in rows:
+            if row.sequence <= versions[row.case_id]:  # not what another writer added since
+                streams[row.case_id].append(read_event(row.body))
+        folded = {case_id: fold(events) for case_id, events in streams.items()}
+        for case in stale:
+            again = folded[case.case_id]
+            if again is None or (again.version, again.head_hash) != (case.version, case.head_hash):
+                # Fail loudly: deciding on a state that disagrees with the events is worse.
+                raise RuntimeError(f"case {case.case_id}: its events do not add up to its stream")
+        return folded
 
     def case(self, case_id: UUID) -> CaseState | None:
         """The case as it stands, including what this batch appended to it so far."""

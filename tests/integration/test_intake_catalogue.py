@@ -74,6 +74,7 @@ async def record_every_command(intake) -> tuple[str, list[str]]:
         ("/status", commands.RecordStatusChange, "status_changed"),
         ("/threats", commands.ReportThreat, "threat_reported"),
         ("/public-actions", commands.RecordPublicAction, "public_action_taken"),
+        ("/family-check-ins", commands.RecordFamilyCheckIn, "family_checked_in"),
         ("/notes", commands.AddNote, "note_added"),
         ("/evidence", commands.AttachEvidence, "evidence_attached"),
         ("/assignment", commands.AssignCase, "case_assigned"),
@@ -90,9 +91,13 @@ async def record_every_command(intake) -> tuple[str, list[str]]:
     withdrawn = (await post(intake, f"{case}/inquiries", example(commands.SendInquiry)))[
         "inquiry_id"
     ]
-    await post(
-        intake, f"{case}/inquiries/{withdrawn}/withdrawal", example(commands.WithdrawInquiry)
-    )
+    for path, command in [  # its clock stopped, started again and given more time, then withdrawn
+        ("/pause", commands.PauseInquiry),
+        ("/resumption", commands.ResumeInquiry),
+        ("/deadline-extension", commands.ExtendDeadline),
+        ("/withdrawal", commands.WithdrawInquiry),
+    ]:
+        await post(intake, f"{case}/inquiries/{withdrawn}{path}", example(command))
     await post(intake, f"{case}/closure", example(commands.CloseCase))
     await post(intake, f"{case}/reopening", example(commands.ReopenCase))
     types += [
@@ -100,6 +105,9 @@ async def record_every_command(intake) -> tuple[str, list[str]]:
         "follow_up_sent",
         "official_response_received",
         "inquiry_sent",
+        "inquiry_paused",
+        "inquiry_resumed",
+        "deadline_extended",
         "inquiry_withdrawn",
         "case_closed",
         "case_reopened",
@@ -125,6 +133,12 @@ async def test_every_command_lands_on_the_log_as_its_event_on_one_hash_chain(
     assert report["subject"]["identity_documents"][0]["number"] == "DEMO0000001"
     evidence = next(m["data"] for m in on_log if m["type"] == "evidence_attached")
     assert evidence["sha256"] == example(commands.AttachEvidence)["sha256"]
+    dated = {m["type"]: m["occurred_at"] for m in on_log}
+    assert (dated["inquiry_paused"], dated["inquiry_resumed"]) == ("2025-02-20", "2025-02-27")
+    assert dated["deadline_extended"] == "2025-03-01"  # granted the day it was recorded
+    assert dated["family_checked_in"] == "2025-02-28T04:30:00Z"
+    extended = next(m["data"] for m in on_log if m["type"] == "deadline_extended")
+    assert extended["due_at"] == "2025-04-15T00:00:00Z"
 
 
 async def test_names_in_four_scripts_round_trip_byte_exact(intake_app, kafka, topics):
@@ -256,6 +270,13 @@ async def test_inquiry_rules_are_named_and_refusals_write_nothing(intake_app, ka
             {**example(commands.ReportThreat), "happened_at": "2025-03-02"},
             ["body", "happened_at"],
         ),
+        ("{case}/family-check-ins", {"checked_in_at": "2025-02"}, ["body", "checked_in_at"]),
+        (
+            "{case}/family-check-ins",
+            {"checked_in_at": "2025-03-01T10:00:00Z"},
+            ["body", "checked_in_at"],
+        ),
+        ("{case}/family-check-ins", {"channel": "phone"}, ["body", "checked_in_at"]),
     ],
     ids=[
         "nul_in_name",
@@ -267,6 +288,9 @@ async def test_inquiry_rules_are_named_and_refusals_write_nothing(intake_app, ka
         "uppercase_sha256",
         "unknown_status",
         "threat_in_the_future",
+        "check_in_vaguer_than_a_day",
+        "check_in_in_the_future",
+        "check_in_undated",
     ],
 )
 async def test_bad_input_is_refused_naming_the_field_and_writes_nothing(

@@ -184,6 +184,21 @@ async def test_a_refusal_names_the_field_without_echoing_the_value(intake_app):
     assert "Fictional Secret Name" not in refused.text
 
 
+@pytest.mark.parametrize(("path", "body", "value"), [
+    ("/cases", {**REPORT, "subject": {"name": "x", "date_of_birth": "1984-02-30"}}, "1984-02-30"),
+    ("{case}/family-check-ins", {"checked_in_at": " Tuesday the 4th "}, "Tuesday"),
+], ids=["impossible_birth_date", "unreadable_check_in"])
+async def test_a_date_that_cannot_be_read_is_refused_without_echoing_it(
+    intake_app, path, body, value
+):
+    async with running(intake_app) as intake:
+        case_id = (await intake.post("/cases", json=REPORT)).json()["case_id"]
+        refused = await intake.post(path.format(case=f"/cases/{case_id}"), json=body)
+    assert refused.status_code == 422
+    assert value not in refused.text
+    assert "value withheld" in refused.text  # the reason stays: it says what a date must be
+
+
 async def test_commands_on_many_cases_at_once_keep_each_case_gap_free(intake_app, kafka, topics):
     async with running(intake_app) as intake:
         opened = await asyncio.gather(*(intake.post("/cases", json=REPORT) for _ in range(6)))

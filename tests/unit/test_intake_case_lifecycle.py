@@ -1,14 +1,20 @@
-"""Intake's rules on closing and reopening a case, pure."""
+"""Intake's rules on closing and reopening a case, and the case state as stored, pure."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from services.intake import case_decisions, casework_decisions, inquiry_decisions
 from services.intake import commands as c
 from services.intake.decisions import (
+    INQUIRY_ANSWERED,
+    INQUIRY_OPEN,
+    INQUIRY_WITHDRAWN,
     CaseState,
     RuleViolated,
+    fold,
 )
 from tests.unit.intake_desk import INQUIRY, ON_INQUIRY, ON_INQUIRY_IDS, Desk
 
@@ -44,6 +50,10 @@ EVERY_COMMAND_ON_A_CASE = [
     (
         case_decisions.record_public_action,
         c.RecordPublicAction(kind="media", taken_at="2024", description="x"),
+    ),
+    (
+        case_decisions.record_family_check_in,
+        c.RecordFamilyCheckIn(checked_in_at="2025-02-28"),
     ),
     (casework_decisions.add_note, c.AddNote(text="x")),
     (
@@ -97,3 +107,40 @@ def test_the_case_state_survives_its_stored_form(desk):
     s = desk.state
     assert CaseState.from_json(s.case_id, s.version, s.head_hash, s.to_json()) == s
     assert s.closed
+
+
+def test_the_stored_inquiry_states_keep_the_shape_an_earlier_intake_reads(desk):
+    waiting, withdrawn = desk.inquiry(), desk.inquiry()
+    desk.do(inquiry_decisions.withdraw_inquiry, withdrawn, c.WithdrawInquiry())
+    # An earlier intake, still running beside this one during an upgrade, reads only these.
+    assert desk.state.to_json()["inquiries"] == {
+        str(waiting): INQUIRY_OPEN, str(withdrawn): INQUIRY_WITHDRAWN}
+
+
+def test_a_case_stored_by_an_earlier_intake_loads_and_is_folded_again_from_its_events(desk):
+    answered, withdrawn = desk.inquiry(), desk.inquiry()
+    desk.do(inquiry_decisions.record_response, answered,
+            c.RecordResponse(received_at="2025-02-25", summary="Fictional: no record."))
+    desk.do(inquiry_decisions.withdraw_inquiry, withdrawn, c.WithdrawInquiry())
+    # Exactly what the version before pauses wrote: states only, no send dates.
+    earlier = json.loads(
+        f'{{"closed": false, "inquiries": '
+        f'{{"{answered}": "answered", "{withdrawn}": "withdrawn"}}}}'
+    )
+    s = desk.state
+    loaded = CaseState.from_json(s.case_id, s.version, s.head_hash, earlier)
+
+    assert loaded.inquiry_state(answered) == INQUIRY_ANSWERED
+    assert loaded.inquiry_state(withdrawn) == INQUIRY_WITHDRAWN
+    with pytest.raises(RuleViolated) as refused:  # its rules hold as soon as it loads
+        inquiry_decisions.send_follow_up(
+            loaded, withdrawn, c.SendFollowUp(channel="fax", sent_at="2025-02-27"), desk.ctx)
+    assert refused.value.rule == "inquiry_withdrawn"
+    assert loaded.missing_facts and not s.missing_facts  # so the store folds it again...
+    assert fold(desk.events) == s  # ...into what this version would have stored
+
+
+def test_a_case_without_inquiries_stored_by_an_earlier_intake_needs_no_second_fold(desk):
+    s = desk.state
+    loaded = CaseState.from_json(s.case_id, s.version, s.head_hash, {"closed": True})
+    assert loaded.closed and not loaded.missing_facts

@@ -13,7 +13,7 @@ from services.intake.decisions import (
     InquiryNotFound,
     RuleViolated,
 )
-from tests.unit.intake_desk import ON_INQUIRY, ON_INQUIRY_IDS, UNKNOWN, Desk
+from tests.unit.intake_desk import INQUIRY, ON_INQUIRY, ON_INQUIRY_IDS, UNKNOWN, Desk
 
 
 @pytest.fixture
@@ -84,11 +84,12 @@ def test_evolve_tracks_each_inquiry_state(desk):
         waiting,
         c.SendFollowUp(channel="letter", sent_at="2025-02"),
     )
-    assert dict(desk.state.inquiries) == {
+    assert {k: v.state for k, v in desk.state.inquiries.items()} == {
         answered: INQUIRY_ANSWERED,
         withdrawn: INQUIRY_WITHDRAWN,
         waiting: INQUIRY_OPEN,
     }
+    assert {v.sent_at for v in desk.state.inquiries.values()} == {INQUIRY.sent_at}
 
 
 def test_an_unclassified_response_stays_unclassified(desk):
