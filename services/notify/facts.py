@@ -144,7 +144,9 @@ def _case_changed(watch: CaseWatch, event: EventEnvelope) -> str:
     elif isinstance(event, ContactRestored):
         watch.contact_lost = False
     elif isinstance(event, FamilyCheckedIn):
-        watch.last_heard_at = _latest(watch.last_heard_at, latest_instant(event.data.checked_in_at))
+        # A vague date ("2025") counts as no later than it was recorded, not the year's end.
+        heard = min(latest_instant(event.data.checked_in_at), event.recorded_at)
+        watch.last_heard_at = _latest(watch.last_heard_at, heard)
     else:
         return "ignored"
     return event.type
