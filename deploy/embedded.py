@@ -66,6 +66,7 @@ class EmbeddedBroker:
     _tansu: subprocess.Popen | None = field(default=None, init=False, repr=False)
     _weed: subprocess.Popen | None = field(default=None, init=False, repr=False)
     _tmp: tempfile.TemporaryDirectory | None = field(default=None, init=False, repr=False)
+    _store_env: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def bootstrap_servers(self) -> str:
@@ -81,17 +82,19 @@ class EmbeddedBroker:
             self._tmp = tempfile.TemporaryDirectory(prefix="embedded-broker-")
             self.data_dir = Path(self._tmp.name)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ)
-        storage = "memory://tansu/"
-        if self.durable:
-            env |= self._start_store(timeout=timeout)
-            storage = f"s3://{BUCKET}/"
+        self._store_env = self._start_store(timeout=timeout) if self.durable else {}
+        return self.start_broker(timeout=timeout)
+
+    def start_broker(self, *, timeout: float = 30.0) -> str:
+        """Start Tansu alone, on the store it had (after `stop_broker`: an outage ends)."""
+        assert self.data_dir is not None, "start() first"
+        storage = f"s3://{BUCKET}/" if self.durable else "memory://tansu/"
         address = f"tcp://127.0.0.1:{self.kafka_port}"
         self._tansu = processes.spawn(
             [tansu_binary(), "broker", "--listener-url", address,
              "--advertised-listener-url", address, "--storage-engine", storage],
             log_path=self.data_dir / "logs" / "tansu.log",
-            env=env,
+            env=dict(os.environ) | self._store_env,
         )
         processes.wait_until(
             lambda: processes.port_open(self.kafka_port),
@@ -99,11 +102,15 @@ class EmbeddedBroker:
         )
         return self.bootstrap_servers
 
-    def stop(self) -> None:
-        """Stop the broker first, then its store; the store may ignore SIGTERM for a while."""
+    def stop_broker(self) -> None:
+        """Stop Tansu but keep its store: a broker outage that loses nothing (durable only)."""
         if self._tansu is not None:
             processes.stop(self._tansu, grace_seconds=10)
             self._tansu = None
+
+    def stop(self) -> None:
+        """Stop the broker first, then its store; the store may ignore SIGTERM for a while."""
+        self.stop_broker()
         if self._weed is not None:
             processes.stop(self._weed, grace_seconds=8)
             self._weed = None

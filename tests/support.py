@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TypeVar
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
+
+from deploy.processes import free_port, spawn, stop, wait_until
 
 T = TypeVar("T")
 
@@ -99,3 +105,34 @@ async def _at_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) 
         if highwater is None or await consumer.position(tp) < highwater:
             return False
     return True
+
+
+class ServiceProcess:
+    """`python -m services.<name>` as a real process, as it runs in production."""
+
+    def __init__(self, name: str, tmp_path: Path, env: dict[str, str]) -> None:
+        self.name = name
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tmp_path / f"{name}-{self.port}.log"
+        self.env = {**os.environ, "HTTP_PORT": str(self.port), "LOG_FORMAT": "json", **env}
+        self.process = None
+
+    def start(self, *, timeout: float = 60) -> None:
+        self.process = spawn([sys.executable, "-m", f"services.{self.name}"], log_path=self.log,
+                             env=self.env)
+        wait_until(self._ready, timeout=timeout, what=f"{self.name} on {self.url} (log: {self.log})",
+                   process=self.process)
+
+    def _ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def kill(self) -> None:
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        stop(self.process)

@@ -3,21 +3,17 @@ right after a 2xx; the events still reach the log, in per-case order, once thing
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from deploy.embedded import EmbeddedBroker
-from deploy.processes import free_port, spawn, stop, wait_until
+from deploy.processes import free_port
 from deploy.topics import ensure_topics
 from services.intake.app import create_app
 from services.intake.config import Settings
-from tests.support import eventually, read_until, running
+from tests.support import ServiceProcess, eventually, read_until, running
 
 pytestmark = pytest.mark.integration
 
@@ -121,7 +117,7 @@ async def test_sigkill_right_after_a_2xx_loses_nothing(
 ):
     database = database_url("intake")
     dead_broker = f"127.0.0.1:{free_port()}"
-    first = IntakeProcess(tmp_path, database, kafka if broker_up_at_kill else dead_broker, topics.case_events)
+    first = intake_process(tmp_path, database, kafka if broker_up_at_kill else dead_broker, topics.case_events)
     first.start()
     try:
         async with httpx.AsyncClient(base_url=first.url, timeout=10) as client:
@@ -134,7 +130,7 @@ async def test_sigkill_right_after_a_2xx_loses_nothing(
             acked = await record_cases(post)
     finally:
         first.kill()  # immediately after the last 2xx; no chance to drain the outbox
-    second = IntakeProcess(tmp_path, database, kafka, topics.case_events)
+    second = intake_process(tmp_path, database, kafka, topics.case_events)
     second.start()
     try:
         messages = await read_until(kafka, topics.case_events, all_acked_present(acked), timeout=60)
@@ -143,36 +139,8 @@ async def test_sigkill_right_after_a_2xx_loses_nothing(
     assert_on_log_in_case_order(messages, acked)
 
 
-class IntakeProcess:
-    """`python -m services.intake` as a real process, as it runs in production."""
-
-    def __init__(self, tmp_path: Path, database_url: str, kafka: str, topic: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tmp_path / f"intake-{self.port}.log"
-        self.env = {
-            **os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka,
-            "CASE_EVENTS_TOPIC": topic, "HTTP_PORT": str(self.port), "LOG_FORMAT": "json",
-            "RELAY_IDLE_POLL_SECONDS": "0.2",
-        }
-        self.process = None
-
-    def start(self) -> None:
-        self.process = spawn([sys.executable, "-m", "services.intake"], log_path=self.log, env=self.env)
-        wait_until(self._ready, timeout=30, what=f"intake on {self.url} (log: {self.log})",
-                   process=self.process)
-
-    def _ready(self) -> bool:
-        try:
-            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def kill(self) -> None:
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        stop(self.process)
-
-
+def intake_process(tmp_path: Path, database_url: str, kafka: str, topic: str) -> ServiceProcess:
+    return ServiceProcess("intake", tmp_path, {
+        "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "CASE_EVENTS_TOPIC": topic, "RELAY_IDLE_POLL_SECONDS": "0.2",
+    })
