@@ -8,7 +8,13 @@ from __future__ import annotations
 import asyncio
 
 from services.intake.client import IntakeClient
-from services.intake.commands import RecordContactLost, RecordResponse, ReportCase, SendInquiry
+from services.intake.commands import (
+    AssignCase,
+    RecordContactLost,
+    RecordResponse,
+    ReportCase,
+    SendInquiry,
+)
 
 ACTOR = "demo-loader"
 
@@ -37,13 +43,15 @@ CASES = [
             "consent": {"share_with_un_bodies": True, "share_with_partner_ngos": True},
             "reported_at": "2019-03-04",
         },
+        "assignee": "caseworker-demo",  # alerts of this case go to them (deploy/demo_advocates.toml)
         "contact_lost": {
             "last_contact_at": "2017-05", "channel": "messenger",
             "last_contact_place": "Fictional border crossing",
             "circumstances": "Fictional: messages stopped.",
         },
         "inquiries": [
-            {   # long past its due date and never answered: notify raises an overdue alert
+            {   # long past its due date and never answered: notify raises the overdue alert and,
+                # as it is overdue for more than the consulate policy's 14 days, the escalation
                 "recipient": {"name": "Consulate General (demo)", "kind": "consulate", "country": "CN"},
                 "channel": "letter",
                 "sent_at": "2025-01-15",
@@ -95,6 +103,8 @@ async def _load(intake_url: str) -> list[str]:
     async with IntakeClient.connect(intake_url, actor=ACTOR) as intake:
         for case in CASES:
             case_id = (await intake.record(ReportCase.model_validate(case["report"]))).case_id
+            if "assignee" in case:
+                await intake.record(AssignCase(assignee=case["assignee"]), case_id=case_id)
             await intake.record(RecordContactLost.model_validate(case["contact_lost"]), case_id=case_id)
             for inquiry in case["inquiries"]:
                 sent = SendInquiry.model_validate({k: v for k, v in inquiry.items() if k != "response"})

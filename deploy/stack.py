@@ -28,6 +28,7 @@ from deploy.embedded import EmbeddedBroker, S3Ports
 from deploy.topics import ensure_topics, log_is_empty
 
 SERVICES = ("intake", "casefile", "notify")
+DEMO_ADVOCATES = Path(__file__).with_name("demo_advocates.toml")
 
 
 class StackSettings(BaseSettings):
@@ -94,12 +95,7 @@ class Stack:
             self.services[name] = processes.spawn(
                 [sys.executable, "-m", f"services.{name}"],
                 log_path=s.data_dir / "logs" / f"{name}.log",
-                env=os.environ | {
-                    "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
-                    "DATABASE_URL": s.database_url(name),
-                    "HTTP_PORT": str(s.port(name)),
-                    "LOG_FORMAT": "json",
-                },
+                env=os.environ | self._service_env(name),
             )
         self._write_state()
         for name in SERVICES:
@@ -108,6 +104,18 @@ class Stack:
                 what=f"{name} (log: {s.data_dir / 'logs' / f'{name}.log'})",
                 process=self.services[name],
             )
+
+    def _service_env(self, name: str) -> dict[str, str]:
+        s = self.settings
+        env = {
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "DATABASE_URL": s.database_url(name),
+            "HTTP_PORT": str(s.port(name)),
+            "LOG_FORMAT": "json",
+        }
+        if name == "notify" and s.load_demo and "ADVOCATES_FILE" not in os.environ:
+            env["ADVOCATES_FILE"] = str(DEMO_ADVOCATES)  # the demo's fictional accounts
+        return env
 
     def stop(self) -> None:
         for process in self.services.values():
@@ -172,7 +180,8 @@ def _print_urls(stack: Stack) -> None:
         "\nReady.\n"
         f"  intake    {s.url('intake')}/docs   (record what happens in a case)\n"
         f"  casefile  {s.url('casefile')}/cases   (cases and timelines)\n"
-        f"  notify    {s.url('notify')}/alerts  (overdue inquiries)\n"
+        f"  notify    {s.url('notify')}/alerts  (alerts: overdue inquiries, silent families, "
+        "reprisals)\n"
         f"  kafka     {stack.bootstrap_servers} ({where})\n"
         f"  logs      {s.data_dir / 'logs'}/\n"
         "Press Ctrl-C to stop everything.",
