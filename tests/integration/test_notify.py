@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from contracts import decode_event, encode_event
 from tests.integration.notify_support import (
@@ -208,3 +208,38 @@ async def publish_raw(kafka: str, topic: str, case_id: str, value: bytes) -> Non
         await producer.send_and_wait(topic, value, key=case_id.encode())
     finally:
         await producer.stop()
+
+
+async def test_a_message_notify_cannot_read_is_dead_lettered_and_the_rest_goes_on(
+    intake_app, start_notify, notify_settings, clock, kafka, topics
+):
+    async with running(intake_app) as intake, start_notify() as notify:
+        case_id = await open_case(intake)
+        poison = json.dumps({"type": "inquiry_sent", "case_id": case_id,
+                             "data": {"recipient": {"name": "Fictional Secret Name"}}}).encode()
+        await publish_raw(kafka, topics.case_events, case_id, poison)
+        await send_inquiry(intake, case_id, LONG_OVERDUE)  # same case, same partition: after it
+        await eventually(lambda: alerts(notify), until=lambda a: len(a) == 2)
+        letters = await read_raw(kafka, notify_settings.dead_letter_topic)
+
+    [letter] = letters
+    assert letter.value == poison
+    headers = {k: v.decode() for k, v in letter.headers}
+    assert headers["dead-letter-stage"] == "decode"
+    assert headers["original-topic"] == topics.case_events
+    assert "Fictional Secret Name" not in headers["dead-letter-reason"]
+    assert headers["dead-letter-reason"].startswith("undecodable: ")
+
+
+async def read_raw(kafka: str, topic: str):
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        batch = await consumer.getmany(timeout_ms=2000)
+        return [record for records in batch.values() for record in records]
+    finally:
+        await consumer.stop()
