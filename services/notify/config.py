@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     # being unreachable, which is retried until it is back) goes to the dead-letter topic.
     dead_letter_after_attempts: int = 3
     retry_backoff_seconds: float = 1.0
+    # Messages applied in one transaction (one commit to disk instead of one per message).
+    consumer_batch_size: int = 500
     database_url: str = "sqlite:///var/notify.db"
     http_host: str = "127.0.0.1"
     http_port: int = 8003

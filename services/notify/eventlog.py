@@ -19,19 +19,21 @@ TOPIC_ALREADY_EXISTS = 36
 
 
 def subscribe(broker: KafkaBroker, settings: Settings, consumer: Consumer):
-    """Both topics in one consumer group; offsets are committed only after the DB commit."""
+    """Both topics in one consumer group, a poll's worth at a time; offsets are committed only
+    after the DB commit, and an exception seeks back to the batch's first message."""
     subscriber = broker.subscriber(
         settings.case_events_topic, settings.alert_events_topic,
         group_id=settings.consumer_group,
         auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,  # an exception seeks back: the message is retried
+        ack_policy=AckPolicy.NACK_ON_ERROR,
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        batch=True, max_records=settings.consumer_batch_size, batch_timeout_ms=100,
     )
 
     @subscriber
-    async def on_message(msg: KafkaMessage) -> None:
-        await consumer.handle(msg.raw_message)
+    async def on_messages(msg: KafkaMessage) -> None:
+        await consumer.handle_batch(msg.raw_message)
 
     return subscriber
 

@@ -29,7 +29,8 @@ from contracts.partial_dates import earliest_instant, latest_instant
 from services.notify import rules
 from services.notify.deadlines import Extension, InquiryFacts, Pause
 from services.notify.store import Alert, AppliedEvent, CaseWatch, Timer, TrackedInquiry
-from services.notify.stream import lock_stream
+from services.notify.stream import lock_stream, lock_streams
+from services.notify.working_set import find, preload, remember
 
 _INQUIRY_EVENTS = (OfficialResponseReceived, InquiryWithdrawn, InquiryPaused, InquiryResumed,
                    DeadlineExtended)
@@ -37,13 +38,16 @@ _INQUIRY_EVENTS = (OfficialResponseReceived, InquiryWithdrawn, InquiryPaused, In
 
 def apply_case_event(session: Session, event: EventEnvelope) -> str:
     """Record what the event says; returns what happened, for the log."""
-    if session.get(AppliedEvent, event.event_id) is not None:
+    if find(session, AppliedEvent, event.event_id) is not None:
         return "duplicate"
     # The case's stream lock, as every decision about the case takes it: a reconciler reading
     # the case meanwhile would otherwise clear a dirty mark it never saw being set.
     lock_stream(session, event.case_id)
-    session.add(AppliedEvent(event_id=event.event_id))
-    watch = session.get(CaseWatch, event.case_id) or CaseWatch(case_id=event.case_id)
+    _add(session, AppliedEvent(event_id=event.event_id))
+    watch = find(session, CaseWatch, event.case_id)
+    if watch is None:
+        watch = CaseWatch(case_id=event.case_id)
+        remember(session, watch)
     if isinstance(event, InquirySent):
         outcome = _inquiry_sent(session, event)
     elif isinstance(event, _INQUIRY_EVENTS):
@@ -57,6 +61,14 @@ def apply_case_event(session: Session, event: EventEnvelope) -> str:
         watch.correlation_id = event.correlation_id
         session.add(watch)
     return outcome
+
+
+def prepare(session: Session, events: list[EventEnvelope]) -> None:
+    """Lock the cases of a batch of events and read what applying them needs, at once."""
+    lock_streams(session, (event.case_id for event in events))
+    preload(session, AppliedEvent, (event.event_id for event in events))
+    preload(session, CaseWatch, (event.case_id for event in events))
+    preload(session, TrackedInquiry, (getattr(event.data, "inquiry_id", None) for event in events))
 
 
 def inquiry_facts(inquiry: TrackedInquiry) -> InquiryFacts | None:
@@ -79,8 +91,10 @@ def inquiry_facts(inquiry: TrackedInquiry) -> InquiryFacts | None:
 
 def _inquiry_sent(session: Session, event: InquirySent) -> str:
     data = event.data
-    inquiry = session.get(TrackedInquiry, data.inquiry_id) or TrackedInquiry(
-        inquiry_id=data.inquiry_id, case_id=event.case_id)
+    inquiry = find(session, TrackedInquiry, data.inquiry_id)
+    if inquiry is None:
+        inquiry = TrackedInquiry(inquiry_id=data.inquiry_id, case_id=event.case_id)
+        remember(session, inquiry)
     inquiry.sent_at = data.sent_at
     inquiry.recipient_kind = data.recipient.kind.value
     inquiry.recipient_country = data.recipient.country
@@ -93,7 +107,7 @@ def _inquiry_sent(session: Session, event: InquirySent) -> str:
 
 def _inquiry_changed(session: Session, event: EventEnvelope) -> str:
     data = event.data
-    inquiry = session.get(TrackedInquiry, data.inquiry_id)
+    inquiry = find(session, TrackedInquiry, data.inquiry_id)
     if inquiry is None:
         return f"{event.type}_of_unknown_inquiry"
     if isinstance(event, OfficialResponseReceived):
@@ -124,9 +138,9 @@ def _inquiry_changed(session: Session, event: EventEnvelope) -> str:
 def _threat(session: Session, event: ThreatReported) -> str:
     """A reprisal is alerted at once: its timer is due the moment it was recorded."""
     timer = rules.reprisal_timer(event.case_id, event.event_id, event.recorded_at)
-    if session.get(Alert, timer.alert_id) is None and session.get(Timer, timer.alert_id) is None:
-        session.add(Timer(alert_id=timer.alert_id, kind=timer.kind.value, case_id=timer.case_id,
-                          fire_at=timer.fire_at))
+    if find(session, Alert, timer.alert_id) is None and find(session, Timer, timer.alert_id) is None:
+        _add(session, Timer(alert_id=timer.alert_id, kind=timer.kind.value, case_id=timer.case_id,
+                            fire_at=timer.fire_at))
     return "reprisal_reported"
 
 
@@ -150,6 +164,11 @@ def _case_changed(watch: CaseWatch, event: EventEnvelope) -> str:
     else:
         return "ignored"
     return event.type
+
+
+def _add(session: Session, row) -> None:
+    session.add(row)
+    remember(session, row)
 
 
 def _latest(current: datetime | None, candidate: datetime) -> datetime:

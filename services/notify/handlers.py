@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from contracts.events import decode_event
 from contracts.upcasting import upcast
+from services.notify import facts
 from services.notify.facts import apply_case_event
 from services.notify.stream import ChannelsOf, record_from_log
 
@@ -63,20 +64,56 @@ class Consumer:
     attempts: int = 3
     backoff: float = 1.0
 
-    async def handle(self, record: ConsumerRecord) -> None:
+    async def handle_batch(self, records: tuple[ConsumerRecord, ...]) -> None:
+        """A poll's worth of messages in one transaction (one commit, one fsync); if any of
+        them fails to apply, the batch is rolled back and applied one message at a time."""
+        readable = []
+        for record in records:
+            event = await self._decode(record)
+            if event is not None:
+                readable.append((record, event))
+        if not readable:
+            return
         try:
-            event = decode_event(record.value or b"")
+            outcomes = await asyncio.to_thread(self._commit_all, readable)
+        except TRANSIENT as exc:
+            log.warning("events_not_applied_store_unavailable", error=type(exc).__name__,
+                        events=len(readable))
+            await asyncio.sleep(self.backoff)
+            raise EventNotApplied(f"batch not applied ({type(exc).__name__})") from None
+        except Exception as exc:
+            log.warning("batch_applied_one_by_one", error=type(exc).__name__, events=len(readable))
+            for record, event in readable:
+                with self._bound(event):
+                    await self._apply(record, event)
+            return
+        for (_, event), outcome in zip(readable, outcomes, strict=True):
+            with self._bound(event):
+                log.info("event_applied", type=event.type, outcome=outcome)
+        self.on_applied()
+
+    async def handle(self, record: ConsumerRecord) -> None:
+        event = await self._decode(record)
+        if event is not None:
+            with self._bound(event):
+                await self._apply(record, event)
+
+    async def _decode(self, record: ConsumerRecord):
+        """The event as recorded, or None once an unreadable message has been dead-lettered."""
+        try:
+            return decode_event(record.value or b"")
         except ValidationError as exc:
             fields = "; ".join(f"{e['type']} at {'.'.join(map(str, e['loc'])) or 'message'}"
                                for e in exc.errors(include_input=False, include_url=False)[:5])
             log.error("event_undecodable", topic=record.topic, offset=record.offset)
             await self.dead_letter(Rejected(record, "decode", f"undecodable: {fields}"))
-            return
-        with structlog.contextvars.bound_contextvars(
+            return None
+
+    @staticmethod
+    def _bound(event):
+        return structlog.contextvars.bound_contextvars(
             case_id=str(event.case_id), event_id=str(event.event_id),
-            correlation_id=str(event.correlation_id),
-        ):
-            await self._apply(record, event)
+            correlation_id=str(event.correlation_id))
 
     async def _apply(self, record: ConsumerRecord, event) -> None:
         for attempt in range(1, self.attempts + 1):
@@ -101,10 +138,20 @@ class Consumer:
 
     def _commit(self, topic: str, event) -> str:
         with Session(self.engine) as session:
-            if topic == self.case_events_topic:
-                outcome = apply_case_event(session, upcast(event))
-            else:  # notify's own stream, read back as recorded
-                known = not record_from_log(session, event, channels_of=self.channels_of)
-                outcome = "own_event_known" if known else "own_event_restored"
+            outcome = self._applied(session, topic, event)
             session.commit()
         return outcome
+
+    def _commit_all(self, readable: list) -> list[str]:
+        with Session(self.engine) as session:
+            facts.prepare(session, [event for _, event in readable])
+            outcomes = [self._applied(session, record.topic, event) for record, event in readable]
+            session.commit()
+        return outcomes
+
+    def _applied(self, session: Session, topic: str, event) -> str:
+        if topic == self.case_events_topic:
+            return apply_case_event(session, upcast(event))
+        # notify's own stream, read back as recorded
+        known = not record_from_log(session, event, channels_of=self.channels_of)
+        return "own_event_known" if known else "own_event_restored"

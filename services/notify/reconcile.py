@@ -33,8 +33,24 @@ from services.notify.deadlines import compute_deadline, explain
 from services.notify.directory import Directory
 from services.notify.facts import inquiry_facts
 from services.notify.policies import PolicyBook, PolicyFileError
-from services.notify.store import Alert, CaseWatch, PolicyRecord, Timer, TrackedInquiry
-from services.notify.stream import ChannelsOf, Draft, append, iso, lock_stream
+from services.notify.store import (
+    Alert,
+    AppliedEvent,
+    CaseWatch,
+    PolicyRecord,
+    Timer,
+    TrackedInquiry,
+)
+from services.notify.stream import (
+    ChannelsOf,
+    Draft,
+    append,
+    drop_timer,
+    iso,
+    lock_stream,
+    lock_streams,
+)
+from services.notify.working_set import find, preload, working_set
 
 
 @dataclass(frozen=True)
@@ -53,7 +69,7 @@ def reconcile_case(
 ) -> list[EventEnvelope]:
     """Bring a case marked dirty up to date: deadlines, timers, withdrawn alerts."""
     lock_stream(session, case_id)
-    watch = session.get(CaseWatch, case_id) or CaseWatch(case_id=case_id)
+    watch = find(session, CaseWatch, case_id) or CaseWatch(case_id=case_id)
     if not watch.dirty:
         return []  # another replica got here first
     inquiries = list(session.exec(select(TrackedInquiry).where(TrackedInquiry.case_id == case_id)))
@@ -79,23 +95,24 @@ def fire_timer(
     session: Session, alert_id: UUID, ctx: Context, now: datetime
 ) -> list[EventEnvelope]:
     """Raise the timer's alert if it is still called for; drop the timer either way."""
-    case_id = session.exec(select(Timer.case_id).where(Timer.alert_id == alert_id)).first()
-    if case_id is None:
-        return []
-    lock_stream(session, case_id)
-    # read again under the lock: another replica may have fired or replaced it meanwhile
-    timer = session.get(Timer, alert_id, populate_existing=True)
+    preloaded = alert_id in working_set(session).rows.get(Timer, {})
+    timer = find(session, Timer, alert_id)
     if timer is None:
         return []
-    watch = session.get(CaseWatch, timer.case_id) or CaseWatch(case_id=timer.case_id)
-    inquiry = session.get(TrackedInquiry, timer.inquiry_id) if timer.inquiry_id else None
+    lock_stream(session, timer.case_id)
+    if not preloaded:  # read again under the lock: another replica may have fired it meanwhile
+        timer = session.get(Timer, alert_id, populate_existing=True)
+        if timer is None:
+            return []
+    watch = find(session, CaseWatch, timer.case_id) or CaseWatch(case_id=timer.case_id)
+    inquiry = find(session, TrackedInquiry, timer.inquiry_id) if timer.inquiry_id else None
     due = rules.Timer(timer.alert_id, rules.AlertKind(timer.kind), timer.case_id, timer.fire_at,
                       timer.inquiry_id, timer.deadline_due_at, timer.deadline_revision)
-    if session.get(Alert, alert_id) is not None or not rules.still_due(
+    if find(session, Alert, alert_id) is not None or not rules.still_due(
         due, now, inquiry=_inquiry_now(inquiry), case=_case_now(watch),
         silent_days=ctx.family_silent_days, reprisal_window=ctx.reprisal_window,
     ):
-        session.delete(timer)
+        drop_timer(session, alert_id)
         return []
     draft = Draft(
         AlertRaised, event_id=alert_id, occurred_at=iso(due.fire_at),
@@ -111,6 +128,32 @@ def fire_timer(
         causation_id=inquiry.sent_event_id if inquiry else watch.cause_event_id,
     )
     return append(session, timer.case_id, [draft], now=now, channels_of=ctx.channels_of)
+
+
+def prepare_fire(session: Session, due: list[tuple[UUID, UUID]]) -> None:
+    """Lock the cases of a batch of due timers and read what firing them needs, at once."""
+    lock_streams(session, (case_id for _, case_id in due))
+    alert_ids = [alert_id for alert_id, _ in due]
+    preload(session, Timer, alert_ids)
+    timers = [find(session, Timer, alert_id) for alert_id in alert_ids]
+    preload(session, CaseWatch, (case_id for _, case_id in due))
+    preload(session, TrackedInquiry, (t.inquiry_id for t in timers if t is not None))
+    preload(session, Alert, alert_ids)
+    preload(session, AppliedEvent, alert_ids)  # an alert_raised's event id is its alert id
+
+
+def prepare_reconcile(session: Session, dirty: list[tuple[UUID, UUID]]) -> None:
+    """Lock a batch of dirty cases and read their inquiries and what was recorded of them."""
+    case_ids = [case_id for case_id, _ in dirty]
+    lock_streams(session, case_ids)
+    preload(session, CaseWatch, case_ids)
+    inquiries = [i for start in range(0, len(case_ids), 500) for i in session.exec(
+        select(TrackedInquiry).where(TrackedInquiry.case_id.in_(case_ids[start:start + 500])))]
+    preload(session, TrackedInquiry, (i.inquiry_id for i in inquiries))  # from the session now
+    preload(session, AppliedEvent, (
+        event_id for i in inquiries
+        for event_id in (rules.derived_id("deadline_set", i.inquiry_id),
+                         rules.derived_id("deadline_recalculated", i.inquiry_id, i.revision + 1))))
 
 
 def _deadline_draft(inquiry: TrackedInquiry, watch: CaseWatch, ctx: Context) -> Draft | None:

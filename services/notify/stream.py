@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import delete, insert
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from contracts import encode_event
@@ -30,6 +30,7 @@ from contracts.envelope import EventEnvelope
 from contracts.inquiry_events import InquiryOverdue
 from contracts.values import Value
 from services.notify import rules
+from services.notify.working_set import find, forget, remember, working_set
 from services.notify.store import (
     Alert,
     AlertRecipient,
@@ -66,13 +67,26 @@ def iso(moment: datetime) -> str:
 def lock_stream(session: Session, case_id: UUID) -> NotifyStream:
     """The case's stream head, locked (row lock on PostgreSQL, the write lock on SQLite) so
     decisions about one case, from any task or replica, happen one after the other."""
-    statement = select(NotifyStream).where(NotifyStream.case_id == case_id).with_for_update()
-    head = session.exec(statement).first()
-    if head is None:
-        head = NotifyStream(case_id=case_id)
-        session.add(head)
+    locked = working_set(session).locked
+    if case_id not in locked:
+        lock_streams(session, [case_id])
+    return locked[case_id]
+
+
+def lock_streams(session: Session, case_ids: Iterable[UUID]) -> None:
+    """Lock several cases' streams at once, in case order, as every replica does."""
+    locked = working_set(session).locked
+    wanted = sorted(set(case_ids) - locked.keys())
+    for start in range(0, len(wanted), 500):  # bounded IN lists
+        chunk = wanted[start:start + 500]
+        statement = (select(NotifyStream).where(NotifyStream.case_id.in_(chunk))
+                     .order_by(NotifyStream.case_id).with_for_update())
+        locked.update((head.case_id, head) for head in session.exec(statement))
+    missing = [NotifyStream(case_id=case_id) for case_id in wanted if case_id not in locked]
+    if missing:
+        session.add_all(missing)
         session.flush()  # a concurrent first insert fails here, and the caller tries again
-    return head
+        locked.update((head.case_id, head) for head in missing)
 
 
 def append(
@@ -84,7 +98,7 @@ def append(
     head = lock_stream(session, case_id)
     recorded = []
     for draft in drafts:
-        if session.get(AppliedEvent, draft.event_id) is not None:
+        if find(session, AppliedEvent, draft.event_id) is not None:
             continue
         event = seal(
             draft.type, event_id=draft.event_id, case_id=case_id,
@@ -97,7 +111,6 @@ def append(
         apply_own(session, event, channels_of=channels_of)
         recorded.append(event)
     session.add(head)
-    session.flush()
     return recorded
 
 
@@ -108,21 +121,26 @@ def record_from_log(
 
     Only a store rebuilt from the log meets its own events anew: their effects are applied
     and the stream head moves on, so new decisions continue the chain where it stands."""
-    if session.get(AppliedEvent, event.event_id) is not None:
+    if find(session, AppliedEvent, event.event_id) is not None:
         return False
     head = lock_stream(session, event.case_id)
     if event.sequence > head.last_sequence:
         _keep(session, head, event, published=True)
     else:  # not the head's successor, yet unknown: keep only that it was seen
-        session.add(AppliedEvent(event_id=event.event_id))
+        _add(session, AppliedEvent(event_id=event.event_id))
     apply_own(session, event, channels_of=channels_of)
     session.add(head)
     return True
 
 
+def _add(session: Session, row) -> None:
+    session.add(row)
+    remember(session, row)
+
+
 def _keep(session: Session, head: NotifyStream, event: EventEnvelope, *, published: bool) -> None:
     head.last_sequence, head.head_hash = event.sequence, event.hash
-    session.add(AppliedEvent(event_id=event.event_id))
+    _add(session, AppliedEvent(event_id=event.event_id))
     session.add(OutboxEvent(
         event_id=event.event_id, case_id=event.case_id, sequence=event.sequence,
         type=event.type, body=encode_event(event).decode(), published=published,
@@ -132,9 +150,10 @@ def _keep(session: Session, head: NotifyStream, event: EventEnvelope, *, publish
 def apply_own(session: Session, event: EventEnvelope, *, channels_of: ChannelsOf) -> None:
     """What one of notify's events changes in its tables."""
     if isinstance(event, DeadlineSet | DeadlineRecalculated):
-        inquiry = session.get(TrackedInquiry, event.data.inquiry_id)
+        inquiry = find(session, TrackedInquiry, event.data.inquiry_id)
         if inquiry is None:  # a replay may read notify's stream before the case's
             inquiry = TrackedInquiry(inquiry_id=event.data.inquiry_id, case_id=event.case_id)
+            remember(session, inquiry)
         if event.data.revision > inquiry.revision:
             inquiry.revision = event.data.revision
             inquiry.deadline = event.data.deadline.model_dump_json()
@@ -157,15 +176,14 @@ def apply_own(session: Session, event: EventEnvelope, *, channels_of: ChannelsOf
 
 def _raise(session: Session, event: AlertRaised, channels_of: ChannelsOf) -> None:
     data = event.data
-    if session.get(Alert, data.alert_id) is not None:
+    if find(session, Alert, data.alert_id) is not None:
         return
-    session.add(Alert(
+    _add(session, Alert(
         alert_id=data.alert_id, kind=data.kind.value, case_id=event.case_id,
         inquiry_id=data.inquiry_id, deadline_due_at=data.deadline_due_at,
         deadline_revision=data.deadline_revision, due_at=data.due_at,
         raised_at=event.recorded_at, reason=data.reason,
     ))
-    session.flush()
     if data.recipients:
         session.execute(insert(AlertRecipient.__table__), [
             {"alert_id": data.alert_id, "account": account} for account in data.recipients])
@@ -177,26 +195,33 @@ def _raise(session: Session, event: AlertRaised, channels_of: ChannelsOf) -> Non
     ]
     if deliveries:
         session.execute(insert(Delivery.__table__), deliveries)
-    session.execute(delete(Timer).where(Timer.alert_id == data.alert_id))
+    drop_timer(session, data.alert_id)
+
+
+def drop_timer(session: Session, alert_id: UUID) -> None:
+    timer = find(session, Timer, alert_id)
+    if timer is not None:
+        session.delete(timer)
+        forget(session, Timer, alert_id)
 
 
 def _legacy_overdue(session: Session, event: InquiryOverdue) -> None:
     """An overdue notice of an older notify counts as the overdue alert of its deadline."""
     alert_id = rules.inquiry_alert_id(AlertKind.OVERDUE, event.data.inquiry_id, event.data.due_at)
-    if session.get(Alert, alert_id) is None:
-        session.add(Alert(
+    if find(session, Alert, alert_id) is None:
+        _add(session, Alert(
             alert_id=alert_id, kind=AlertKind.OVERDUE.value, case_id=event.case_id,
             inquiry_id=event.data.inquiry_id, deadline_due_at=event.data.due_at,
             due_at=event.data.due_at, raised_at=event.data.detected_at,
             reason="no answer to the inquiry (recorded by an earlier notify)",
         ))
-    session.execute(delete(Timer).where(Timer.alert_id == alert_id))
+    drop_timer(session, alert_id)
 
 
 def _change_alert(
     session: Session, event: AlertAcknowledged | AlertSnoozed | AlertWithdrawn
 ) -> None:
-    alert = session.get(Alert, event.data.alert_id)
+    alert = find(session, Alert, event.data.alert_id)
     if alert is None:
         return
     if isinstance(event, AlertAcknowledged):
