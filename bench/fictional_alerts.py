@@ -38,6 +38,7 @@ from contracts.alert_events import (
     RecalculationCause,
     WithdrawalReason,
 )
+from contracts.case_events import ThreatReported
 from contracts.envelope import EventEnvelope
 from contracts.inquiry_events import (
     DeadlineExtended,
@@ -47,7 +48,6 @@ from contracts.inquiry_events import (
     InquiryWithdrawn,
     OfficialResponseReceived,
 )
-from contracts.case_events import ThreatReported
 from services.notify import rules
 from services.notify.deadlines import Extension, InquiryFacts, Pause, compute_deadline, explain
 from services.notify.policies import PolicyBook, load_policies

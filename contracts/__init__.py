@@ -2,13 +2,13 @@
 
 from contracts.events import (
     EVENT_TYPES,
+    RECORDED_EVENT_TYPES,
     AlertAcknowledged,
     AlertDelivered,
     AlertDeliveryFailed,
     AlertRaised,
     AlertSnoozed,
     AlertWithdrawn,
-    RECORDED_EVENT_TYPES,
     AnyEvent,
     AnyRecordedEvent,
     CaseAssigned,

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from sqlmodel import Session
@@ -36,6 +36,7 @@ from services.notify.eventlog import (
 )
 from services.notify.handlers import Consumer
 from services.notify.logs import configure_logging
+from services.notify.metrics import NotifyMetrics
 from services.notify.policies import load_policies
 from services.notify.reconcile import Context, adopt_policies
 from services.notify.relay import Relay
@@ -133,8 +134,9 @@ def create_app(
             await broker.stop()
             engine.dispose()
             raise
+        metrics = NotifyMetrics(engine, clock)
         scheduler = Scheduler(
-            engine=engine, ctx=ctx, clock=clock,
+            engine=engine, ctx=ctx, clock=clock, metrics=metrics,
             relay=Relay(engine, outbox_publisher(broker, settings.alert_events_topic)),
             caught_up=caught_up_probe(subscriber), interval=settings.scheduler_interval_seconds,
             catch_up_timeout=settings.catch_up_timeout_seconds,
@@ -145,11 +147,13 @@ def create_app(
         deliverer = Deliverer(
             engine=engine, ctx=ctx, senders=senders, clock=clock, may_deliver=may_deliver,
             public_base_url=settings.public_base_url, retry=retry_policy(settings),
-            interval=settings.scheduler_interval_seconds,
+            interval=settings.scheduler_interval_seconds, metrics=metrics,
         )
         scheduler.on_raised = deliverer.wake.set
+        app.state.metrics = metrics
         app.state.engine, app.state.broker, app.state.ctx = engine, broker, ctx
         app.state.clock, app.state.scheduler = clock, scheduler
+        app.state.subscriber = subscriber
         tasks = [asyncio.create_task(scheduler.run(), name="notify-scheduler"),
                  asyncio.create_task(deliverer.run(), name="notify-deliverer")]
         log.info("notify_started", port=settings.http_port)
@@ -178,6 +182,15 @@ def _add_health_routes(app: FastAPI) -> None:
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
         return {"status": "alive"}
+
+    @app.get("/metrics", tags=["health"], response_class=Response)
+    async def metrics(request: Request) -> Response:
+        """Prometheus text format: tick costs, events recorded, deliveries, what waits."""
+        state = request.app.state
+        with contextlib.suppress(Exception):  # a rebalance in progress: lag unknown this time
+            await state.metrics.measure_lag(getattr(state.subscriber, "consumer", None))
+        body = await asyncio.to_thread(state.metrics.render)
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     @app.get("/readyz", tags=["health"])
     async def readyz(request: Request) -> JSONResponse:

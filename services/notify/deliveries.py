@@ -34,6 +34,7 @@ from services.notify import rules
 from services.notify.channels.errors import DeliveryFailed
 from services.notify.channels.message import AlertMessage, case_link
 from services.notify.channels.retry import next_attempt_at, should_give_up
+from services.notify.metrics import NotifyMetrics
 from services.notify.reconcile import Context
 from services.notify.store import Alert, Delivery
 from services.notify.stream import Draft, append, lock_stream
@@ -73,6 +74,7 @@ class Deliverer:
     batch_size: int = 50
     jitter: Callable[[], float] = random.random
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    metrics: NotifyMetrics | None = None
 
     async def run(self) -> None:
         while True:
@@ -142,6 +144,10 @@ class Deliverer:
         else:
             outcome = None
         await asyncio.to_thread(self._record, delivery, outcome, self.clock())
+        if self.metrics is not None:
+            result = "delivered" if outcome is None else (
+                "retrying" if outcome.retryable else "failed")
+            self.metrics.deliveries.labels(channel.value, result).inc()
         if outcome is None:
             bound.info("alert_delivered", attempts=delivery.attempts + 1)
         else:

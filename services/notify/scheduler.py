@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
+from services.notify.metrics import NotifyMetrics
 from services.notify.reconcile import (
     Context,
     fire_timer,
@@ -55,6 +56,7 @@ class Scheduler:
     batch_size: int = 2000
     decisions_per_commit: int = 200
     on_raised: Callable[[], None] = lambda: None  # wakes the deliverer
+    metrics: NotifyMetrics | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     judging: bool = False
     last_tick: TickReport = field(default_factory=TickReport)
@@ -83,6 +85,8 @@ class Scheduler:
         await self.relay.publish_pending()
         report.seconds = time.perf_counter() - started
         self.last_tick = report
+        if self.metrics is not None:
+            self.metrics.tick_seconds.observe(report.seconds)
         return report
 
     def _reconcile_dirty(self, now: datetime) -> int:
@@ -143,9 +147,10 @@ class Scheduler:
         self._log(recorded)
         return len(recorded)
 
-    @staticmethod
-    def _log(recorded) -> None:
+    def _log(self, recorded) -> None:
         for event in recorded:
+            if self.metrics is not None:
+                self.metrics.recorded.labels(event.type).inc()
             log.info("notify_event_recorded", type=event.type, case_id=str(event.case_id),
                      event_id=str(event.event_id), sequence=event.sequence)
 

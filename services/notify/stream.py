@@ -30,7 +30,6 @@ from contracts.envelope import EventEnvelope
 from contracts.inquiry_events import InquiryOverdue
 from contracts.values import Value
 from services.notify import rules
-from services.notify.working_set import find, forget, remember, working_set
 from services.notify.store import (
     Alert,
     AlertRecipient,
@@ -41,6 +40,7 @@ from services.notify.store import (
     Timer,
     TrackedInquiry,
 )
+from services.notify.working_set import find, forget, remember, working_set
 
 ACTOR = "notify"
 

@@ -11,7 +11,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from contracts import decode_event, encode_event
 from tests.integration.notify_support import (
-    INQUIRY,
     LONG_OVERDUE,
     alerts,
     answer,
@@ -162,7 +161,7 @@ async def test_an_answer_recorded_while_notify_was_down_is_seen_before_the_deadl
             await notify_log_settled(kafka, topics, lambda e: of_type(e, "deadline_set"))
         await answer(intake, case_id, inquiry_id)
         clock.now = datetime(2025, 6, 1, tzinfo=UTC)
-        async with start_notify() as notify:
+        async with start_notify():
             sentinel = (await send_inquiry(intake, case_id, LONG_OVERDUE))["inquiry_id"]
             log = await notify_log_settled(kafka, topics,
                                            lambda e: "overdue" in kinds_raised(e, sentinel))
@@ -192,13 +191,22 @@ async def test_a_redelivered_case_event_changes_nothing(
     assert len(listed) == 1
 
 
-async def test_health_and_readiness(start_notify):
-    async with start_notify() as notify:
+async def test_health_readiness_and_metrics(intake_app, start_notify, kafka, topics):
+    async with running(intake_app) as intake, start_notify() as notify:
         assert (await notify.get("/healthz")).status_code == 200
         ready = await eventually(lambda: notify.get("/readyz"),
                                  until=lambda r: r.json()["checks"]["caught_up"])
+        await send_inquiry(intake, await open_case(intake), LONG_OVERDUE)
+        await notify_log_settled(kafka, topics, lambda e: "escalation" in kinds_raised(e))
+        metrics = (await notify.get("/metrics")).text
+
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"database": True, "broker": True, "caught_up": True}
+    assert 'notify_events_recorded_total{type="alert_raised"} 2.0' in metrics
+    assert 'notify_events_recorded_total{type="deadline_set"} 1.0' in metrics
+    assert "notify_events_unpublished 0.0" in metrics
+    assert "notify_timers_due 0.0" in metrics
+    assert "notify_scheduler_tick_seconds_count" in metrics
 
 
 async def publish_raw(kafka: str, topic: str, case_id: str, value: bytes) -> None:

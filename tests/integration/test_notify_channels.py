@@ -20,7 +20,12 @@ from services.notify.channels.message import delivery_id, render_email, webhook_
 from services.notify.channels.webhook import WebhookChannel
 from services.notify.config import Settings
 from tests.integration.channel_peers import (
-    Mailbox, Receiver, body_text, http_server, self_signed_certificate, silent_smtp_server,
+    Mailbox,
+    Receiver,
+    body_text,
+    http_server,
+    self_signed_certificate,
+    silent_smtp_server,
     smtp_server,
 )
 from tests.unit.alert_messages import ALERT, CASE, fictional_alert

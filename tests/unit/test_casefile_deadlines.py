@@ -22,8 +22,12 @@ from contracts.alert_events import (
     RecalculationCause,
 )
 from contracts.chain import seal
-from contracts.inquiry_events import InquiryPaused, InquiryPausedData, InquiryResumed
-from contracts.inquiry_events import InquiryResumedData
+from contracts.inquiry_events import (
+    InquiryPaused,
+    InquiryPausedData,
+    InquiryResumed,
+    InquiryResumedData,
+)
 from services.casefile.projections import AWAITING, OVERDUE, PAUSED
 from tests.unit.test_casefile_projections import (
     CASE,

@@ -14,7 +14,11 @@ from uuid import UUID
 
 from contracts.alert_events import AlertKind
 from services.notify.channels.message import (
-    DELIVERY_NAMESPACE, KIND_LABELS, case_link, case_reference, utc_text,
+    DELIVERY_NAMESPACE,
+    KIND_LABELS,
+    case_link,
+    case_reference,
+    utc_text,
 )
 
 # The order sections appear in: what is already late, then what is urgent, then what is near.

@@ -15,10 +15,14 @@ import structlog
 
 from services.notify.channels.digest import Digest
 from services.notify.channels.errors import ChannelNotConfigured, DeliveryFailed
-from services.notify.channels.message import (
-    DELIVERY_NAMESPACE, AlertMessage, RenderedEmail, delivery_id, render_email,
-)
 from services.notify.channels.hosts import is_loopback_host
+from services.notify.channels.message import (
+    DELIVERY_NAMESPACE,
+    AlertMessage,
+    RenderedEmail,
+    delivery_id,
+    render_email,
+)
 from services.notify.channels.smtp_errors import classify_smtp_error
 from services.notify.config import Settings
 

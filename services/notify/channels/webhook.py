@@ -15,7 +15,11 @@ from services.notify.channels.errors import ChannelNotConfigured, DeliveryFailed
 from services.notify.channels.hosts import is_loopback_host
 from services.notify.channels.message import AlertMessage, delivery_id, webhook_body
 from services.notify.channels.signing import (
-    DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature, verify_signature,
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    signature,
+    verify_signature,
 )
 from services.notify.config import Settings
 
