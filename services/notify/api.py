@@ -178,16 +178,20 @@ def _public(session: Session, alerts: list[Alert], now: datetime) -> list[AlertP
     return [_alert_public(a, recipients[a.alert_id], deliveries[a.alert_id], now) for a in alerts]
 
 
+def public_state(alert: Alert, now: datetime) -> str:
+    """open, snoozed (open but put aside until later), acknowledged or withdrawn."""
+    if alert.state == "open" and alert.snoozed_until is not None and alert.snoozed_until > now:
+        return "snoozed"
+    return alert.state
+
+
 def _alert_public(
     alert: Alert, recipients: list[str], deliveries: list[Delivery], now: datetime
 ) -> AlertPublic:
-    state = alert.state
-    if state == "open" and alert.snoozed_until is not None and alert.snoozed_until > now:
-        state = "snoozed"
     return AlertPublic(
         alert_id=alert.alert_id, kind=alert.kind, case_id=alert.case_id,
         inquiry_id=alert.inquiry_id, due_at=alert.due_at, raised_at=alert.raised_at,
-        reason=alert.reason, state=state, recipients=recipients,
+        reason=alert.reason, state=public_state(alert, now), recipients=recipients,
         snoozed_until=alert.snoozed_until, acknowledged_by=alert.acknowledged_by,
         acknowledged_at=alert.acknowledged_at, withdrawn_reason=alert.withdrawn_reason,
         deliveries=[DeliveryPublic(recipient=d.recipient, channel=d.channel, state=d.state,

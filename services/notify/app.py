@@ -26,6 +26,7 @@ from services.notify.channels.errors import ChannelNotConfigured
 from services.notify.channels.webhook import WebhookChannel
 from services.notify.config import Settings
 from services.notify.deliveries import Deliverer, RetryPolicy, Sender
+from services.notify.digests import DigestMailer
 from services.notify.directory import load_directory
 from services.notify.eventlog import (
     caught_up_probe,
@@ -156,6 +157,13 @@ def create_app(
         app.state.subscriber = subscriber
         tasks = [asyncio.create_task(scheduler.run(), name="notify-scheduler"),
                  asyncio.create_task(deliverer.run(), name="notify-deliverer")]
+        email = senders.get(DeliveryChannel.EMAIL)
+        if email is not None and settings.digest_hour_utc is not None:
+            mailer = DigestMailer(engine=engine, ctx=ctx, email=email, clock=clock,
+                                  hour_utc=settings.digest_hour_utc,
+                                  public_base_url=settings.public_base_url,
+                                  interval=max(settings.scheduler_interval_seconds, 1.0))
+            tasks.append(asyncio.create_task(mailer.run(), name="notify-digests"))
         log.info("notify_started", port=settings.http_port)
         try:
             yield

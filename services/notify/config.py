@@ -70,4 +70,7 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = Field(default=10, ge=1)
     delivery_backoff_base_seconds: float = Field(default=15.0, gt=0)
     delivery_backoff_cap_seconds: float = Field(default=1800.0, gt=0)
+    # Mail each advocate with an email address their daily digest once this hour (UTC) has
+    # come; unset: no digest mail (GET /advocates/{account}/digest still answers).
+    digest_hour_utc: int | None = Field(default=None, ge=0, le=23)
     public_base_url: str = "http://127.0.0.1:8002"  # where links in alerts point (casefile)

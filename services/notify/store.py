@@ -11,7 +11,7 @@ from uuid import UUID
 from sqlalchemy import DateTime, Engine, Index, Text, TypeDecorator, UniqueConstraint, event, text
 from sqlmodel import Column, Field, SQLModel, create_engine, select
 
-STORE_VERSION = "2"
+STORE_VERSION = "3"
 """Bump whenever a table changes shape: notify then drops its store and replays the log."""
 
 
@@ -154,6 +154,15 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = None
 
 
+class DigestSent(SQLModel, table=True):
+    """The days each advocate's digest went out (not on the log: at worst sent once more)."""
+
+    __tablename__ = "digest_sent"
+
+    account: str = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+
+
 class AppliedEvent(SQLModel, table=True):
     """Events of either topic already applied: a redelivery changes nothing."""
 
@@ -180,7 +189,7 @@ class StoreMeta(SQLModel, table=True):
 
 TABLES = [m.__table__ for m in (
     TrackedInquiry, CaseWatch, NotifyStream, OutboxEvent, Timer, Alert, AlertRecipient, Delivery,
-    AppliedEvent, PolicyRecord, StoreMeta,
+    DigestSent, AppliedEvent, PolicyRecord, StoreMeta,
 )]
 
 

@@ -84,3 +84,38 @@ async def test_an_alert_reaches_each_advocate_on_each_channel_once_and_failures_
     everything_sent = mail.as_string() + json.dumps(posts)
     for personal in (REPORT["subject"]["name"], REPORT["reporter"]["name"], "questioned"):
         assert personal not in everything_sent
+
+
+async def test_the_daily_digest_is_mailed_once_a_day_after_its_hour(
+    intake_app, start_notify, clock, kafka, topics, tmp_path
+):
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as smtp_port:
+        advocates = tmp_path / "digest-advocates.toml"
+        advocates.write_text('[[advocate]]\naccount = "caseworker-7"\n'
+                             'email = "caseworker-7@example.org"\n')
+        settings = dict(advocates_file=advocates, smtp_host="127.0.0.1", smtp_port=smtp_port,
+                        smtp_security="none", smtp_from="notify@ngo.example.org",
+                        digest_hour_utc=18)
+        async with running(intake_app) as intake, start_notify(**settings) as notify:
+            case_id = await open_case(intake)
+            await record(intake, f"/cases/{case_id}/assignment", {"assignee": "caseworker-7"})
+            await record(intake, f"/cases/{case_id}/inquiries", {
+                "recipient": {"name": "Fictional Embassy", "kind": "embassy", "country": "CN"},
+                "channel": "letter", "sent_at": "2025-01-02", "due_at": "2025-01-10T00:00:00Z"})
+            await eventually(lambda: alerts(notify), until=lambda a: len(a) == 2)
+            await eventually(lambda: asyncio.sleep(0, len(mailbox.received)),
+                             until=lambda n: n == 2)  # the two alerts themselves, one mail each
+            await asyncio.sleep(1.5)
+            assert len(mailbox.received) == 2  # 09:00: not yet the digest's hour
+            clock.now = clock.now.replace(hour=18, minute=30)
+            await eventually(lambda: asyncio.sleep(0, len(mailbox.received)),
+                             until=lambda n: n == 3)
+            await asyncio.sleep(2.5)  # another round or two: no second digest today
+
+    digest = mailbox.received[2]
+    assert len(mailbox.received) == 3
+    assert digest["Subject"] == "[Casetracker] Daily digest 2025-03-01: 2 alerts"
+    assert digest["To"] == "caseworker-7@example.org"
+    assert case_id[:8] in body_text(digest)
+    assert REPORT["subject"]["name"] not in digest.as_string()
