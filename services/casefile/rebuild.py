@@ -58,6 +58,7 @@ async def rebuild(
         else:
             results = await _in_processes(settings, workers, on_progress)
         store.create_deferred_indexes(engine)
+        store.end_bulk_load(engine)
         replayed = time.monotonic()
         checksum = read_model_checksum(engine)
     finally:
