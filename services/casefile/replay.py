@@ -5,16 +5,15 @@ what is a duplicate and what needs attention, so the rows come out identical. Wh
 only the I/O: the rebuild owns its database, so it keeps every case and inquiry in memory and
 writes the events in large batches instead of one transaction per message.
 
-A rebuild may fold in several processes (shards). Each reads the whole log and folds the
-messages whose key hashes to it: every message is keyed by its case, so each case is folded
-whole by exactly one shard, and shards share nothing but the database they write to.
+A rebuild may fold in several processes (shards). Each reads its share of the partitions
+(services.casefile.shards) and folds whole cases, and shards share nothing but the database
+they write to.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -23,17 +22,14 @@ from uuid import UUID
 
 from aiokafka import ConsumerRecord
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
-from services.casefile import projections, store
+from services.casefile import projections, shards, store
 from services.casefile.config import Settings
 from services.casefile.dead_letters import APPLY, DECODE
 from services.casefile.decoding import Undecodable, decode
 from services.casefile.log_reader import LogPosition, read_log
 from services.casefile.projections import ALERT_STREAM, CASE_STREAM, CaseView, InquiryView
-
-
-def shard_of(key: bytes | None, shards: int) -> int:
-    return zlib.crc32(key or b"") % shards
 
 
 @dataclass
@@ -43,6 +39,7 @@ class Replay:
     shard: int = 0
     shards: int = 1
     flush_every: int = 20_000
+    plan: shards.ShardPlan | None = None  # once the partitions are known
     cases: dict[UUID, CaseView] = field(default_factory=dict)
     inquiries: dict[UUID, InquiryView] = field(default_factory=dict)
     applied: set[UUID] = field(default_factory=set)
@@ -53,9 +50,15 @@ class Replay:
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="replay-writer"))
     _writing: Future | None = None
 
+    def choose(self, partitions: dict[str, int]) -> tuple[shards.Partition, ...]:
+        """The partitions this shard reads, given each topic's partition count."""
+        self.plan = shards.plan(partitions, self.shard, self.shards)
+        return self.plan.reads
+
     def feed(self, records: list[ConsumerRecord]) -> None:
+        takes = self.plan.takes if self.plan is not None and self.plan.shared else None
         for record in records:
-            if self.shards > 1 and shard_of(record.key, self.shards) != self.shard:
+            if takes is not None and not takes(record.topic, record.partition, record.key):
                 continue
             self.read += 1
             self._fold(record)
@@ -115,33 +118,35 @@ class Replay:
     def close(self) -> None:
         self._writer.shutdown(wait=True, cancel_futures=True)
 
-    def finish(self, ends: dict[tuple[str, int], int]) -> None:
-        """Write what is held in memory, and where the log was read to, so a live casefile
-        on this database carries on from there."""
+    def finish(self) -> None:
+        """Write what is held in memory."""
         self.flush()
         self._wait_for_writer()
         store.insert_rows(self.engine, store.CaseSummary, self.cases.values())
         store.insert_rows(self.engine, store.Inquiry, self.inquiries.values())
         store.insert_rows(self.engine, store.CaseAttention, self.attention)
-        store.insert_rows(self.engine, store.ConsumerPosition, [
-            store.ConsumerPosition(topic=topic, partition=partition, next_offset=offset)
-            for (topic, partition), offset in ends.items()
-        ])
 
 
 @dataclass(frozen=True)
 class ShardResult:
-    messages_read: int
+    messages_read: int  # the messages this shard folded (or flagged)
     events_applied: int
     dead_lettered: int
     cases: int
+    partitions: dict[str, int]  # each topic's partition count, as this shard shared them out
+    ends: list[tuple[str, int, int]]  # (topic, partition, next offset) of what it read
+
+
+class ShardsOverlap(RuntimeError):
+    """A shard's rows collided with another's: the log's partitions did not keep each case
+    whole, so folding it in several processes cannot give the right read models."""
 
 
 async def replay_shard(
     settings: Settings, shard: int = 0, shards: int = 1,
     on_progress: Callable[[LogPosition], None] | None = None,
 ) -> ShardResult:
-    """Read the log from offset 0 and write what this shard folds (the tables exist)."""
+    """Read this shard's partitions from offset 0 and write what it folds (the tables exist)."""
     engine = store.make_engine(settings.database_url, bulk_load=True, prepare_store=False)
     replay = Replay(engine, streams={settings.case_events_topic: CASE_STREAM,
                                      settings.alert_events_topic: ALERT_STREAM},
@@ -153,16 +158,39 @@ async def replay_shard(
                 settings.kafka_bootstrap_servers,
                 [settings.case_events_topic, settings.alert_events_topic],
                 request_timeout_ms=settings.kafka_request_timeout_ms, position=position,
+                choose=replay.choose,
             ):
                 replay.feed(records)
                 if on_progress is not None:
-                    on_progress(position)
-            replay.finish({(tp.topic, tp.partition): end
-                           for tp, end in (position.ends or {}).items()} if shard == 0 else {})
+                    on_progress(_share_of(position, replay.plan))
+            replay.finish()
+    except IntegrityError:
+        if shards == 1:
+            raise
+        # Every row a shard writes is new to it: the same key came from another shard.
+        raise ShardsOverlap("a case was folded by two shards") from None
     finally:
         replay.close()
         engine.dispose()
-    return ShardResult(replay.read, len(replay.applied), len(replay.attention), len(replay.cases))
+    return ShardResult(
+        replay.read, len(replay.applied), len(replay.attention), len(replay.cases),
+        partitions=dict(replay.plan.partitions) if replay.plan else {},
+        ends=[(tp.topic, tp.partition, end) for tp, end in (position.ends or {}).items()],
+    )
+
+
+def _share_of(position: LogPosition, plan: shards.ShardPlan | None) -> LogPosition:
+    """Progress through this shard's share of the log: partitions every shard reads count for
+    their share only, so the shards' progress adds up to the log's."""
+    if plan is None or not plan.shared:
+        return position
+
+    def share(counts: dict) -> int:
+        return round(sum(n * shards.progress_weight(plan, (tp.topic, tp.partition))
+                         for tp, n in counts.items()))
+
+    total = share(position.highwaters) if position.total is not None else None
+    return LogPosition(read=share(position.offsets), total=total)
 
 
 @contextmanager
@@ -191,6 +219,8 @@ def shard_process(settings_json: str, shard: int, shards: int, read, total, resu
     try:
         result = asyncio.run(replay_shard(settings, shard, shards, report))
         results.put(("ok", asdict(result)))
+    except ShardsOverlap as exc:
+        results.put(("overlap", str(exc)))
     except RuntimeError as exc:
         results.put(("error", f"{type(exc).__name__}: {exc}"))
     except Exception as exc:
