@@ -205,20 +205,24 @@ def _drop(connection: Connection) -> None:
 def reset(engine: Engine, *, defer_indexes: bool = False) -> None:
     """Empty read models at the current version, as a rebuild starts from.
 
-    With `defer_indexes` the event table's secondary indexes are left out until
+    With `defer_indexes` the read models' secondary indexes are left out until
     `create_deferred_indexes`: building them once over the loaded rows is cheaper than
     keeping them sorted through every insert.
     """
     drop_read_models(engine)
     prepare(engine)
     if defer_indexes:
-        for index in CaseEvent.__table__.indexes:
+        for index in _deferrable_indexes():
             index.drop(engine)
 
 
 def create_deferred_indexes(engine: Engine) -> None:
-    for index in CaseEvent.__table__.indexes:
+    for index in _deferrable_indexes():
         index.create(engine, checkfirst=True)
+
+
+def _deferrable_indexes() -> list[Index]:
+    return [index for model in READ_MODELS for index in model.__table__.indexes]
 
 
 def end_bulk_load(engine: Engine) -> None:
