@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from uuid import UUID
@@ -48,9 +47,6 @@ class Replay:
     attention: list[store.CaseAttention] = field(default_factory=list)
     read: int = 0
     _rows: list[projections.EventRow] = field(default_factory=list)
-    _writer: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="replay-writer"))
-    _writing: Future | None = None
 
     def choose(self, partitions: dict[str, int]) -> tuple[shards.Partition, ...]:
         """The partitions this shard reads, given each topic's partition count."""
@@ -107,25 +103,15 @@ class Replay:
                 self.cases.get(case_id.int), case_id)
 
     def flush(self) -> None:
-        """Hand the events folded so far to the writer; the next batch folds meanwhile."""
+        """Write the events folded so far, in this thread: sqlite3 takes the interpreter lock
+        back for every row it binds, so a writer thread beside the fold mostly waited for it
+        (replay with one was 3-20% slower, in one process and in two)."""
         rows, self._rows = self._rows, []
-        self._wait_for_writer()
-        # sqlite3 and psycopg release the GIL while the database works, so folding and
-        # writing overlap; one writer at a time keeps the batches in order.
-        self._writing = self._writer.submit(store.insert_rows, self.engine, store.CaseEvent, rows)
-
-    def _wait_for_writer(self) -> None:
-        if self._writing is not None:
-            self._writing.result()  # re-raises a failed write here
-            self._writing = None
-
-    def close(self) -> None:
-        self._writer.shutdown(wait=True, cancel_futures=True)
+        store.insert_rows(self.engine, store.CaseEvent, rows)
 
     def finish(self) -> None:
         """Write what is held in memory."""
         self.flush()
-        self._wait_for_writer()
         store.insert_rows(self.engine, store.CaseSummary, self.cases.values())
         store.insert_rows(self.engine, store.Inquiry, self.inquiries.values())
         store.insert_rows(self.engine, store.CaseAttention, self.attention)
@@ -174,7 +160,6 @@ async def replay_shard(
         # Every row a shard writes is new to it: the same key came from another shard.
         raise ShardsOverlap("a case was folded by two shards") from None
     finally:
-        replay.close()
         engine.dispose()
     return ShardResult(
         replay.read, len(replay.applied), len(replay.attention), len(replay.cases),
