@@ -374,7 +374,7 @@ def _changed(view: View, changes: dict) -> View:
     index = _FIELD_INDEX[type(view)]
     for name, value in changes.items():
         values[index[name]] = value
-    return type(view)._make(values)
+    return tuple.__new__(type(view), values)  # as _make does, bar its length check: it holds
 
 
 def _rules(*rules: tuple[type, Callable]) -> Callable[[type], Callable | None]:
