@@ -119,9 +119,12 @@ async def _in_processes(
     context = multiprocessing.get_context(_start_method())
     results = context.Queue()
     counters = [(context.Value("q", 0), context.Value("q", 0)) for _ in range(shards)]
+    # SQLite has one writer at a time; PostgreSQL takes the shards' inserts side by side.
+    turn = context.Lock() if settings.database_url.startswith("sqlite") else None
     processes = [
-        context.Process(target=shard_process, name=f"replay-shard-{shard}", daemon=True,
-                        args=(settings.model_dump_json(), shard, shards, read, total, results))
+        context.Process(
+            target=shard_process, name=f"replay-shard-{shard}", daemon=True,
+            args=(settings.model_dump_json(), shard, shards, read, total, results, turn))
         for shard, (read, total) in enumerate(counters)
     ]
     for process in processes:
@@ -137,10 +140,12 @@ async def _in_processes(
                 totals = [total.value for _, total in counters]
                 on_progress(LogPosition(read=sum(read.value for read, _ in counters),
                                         total=sum(totals) if all(totals) else None))
-            if len(outcomes) < len(processes) and not any(p.is_alive() for p in processes):
+            # Each worker puts its one outcome before it exits: one gone without it (killed,
+            # say) would leave the others waiting, perhaps for a write turn it held.
+            if sum(not p.is_alive() for p in processes) > len(outcomes):
                 while not results.empty():
                     outcomes.append(results.get())
-                if len(outcomes) < len(processes):
+                if sum(not p.is_alive() for p in processes) > len(outcomes):
                     raise RuntimeError("a replay worker stopped without a result")
             await asyncio.sleep(0.05)
     finally:

@@ -17,6 +17,7 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from typing import Any
 from uuid import UUID
 
 from aiokafka import ConsumerRecord
@@ -39,6 +40,7 @@ class Replay:
     shards: int = 1
     flush_every: int = 20_000
     plan: shards.ShardPlan | None = None  # once the partitions are known
+    turn: Any = None  # a lock the shards writing one SQLite file take turns with, if any
     # Keyed by each UUID's integer: hashing and comparing a UUID runs Python code, an int's
     # does not, and a rebuild looks up a case, an inquiry and an event id for every event.
     cases: dict[int, CaseView] = field(default_factory=dict)
@@ -60,8 +62,21 @@ class Replay:
                 continue
             self.read += 1
             self._fold(record)
-        if len(self._rows) >= self.flush_every:
-            self.flush()
+        if len(self._rows) >= self.flush_every and self._my_turn():
+            try:
+                self.flush()
+            finally:
+                self._end_turn()
+
+    def _my_turn(self) -> bool:
+        """Whether to write now: while another shard holds SQLite's one write lock, this one
+        folds on and tries again after the next batch, rather than sleep in SQLite's busy
+        handler (which sleeps on for up to 100 ms after the lock is free)."""
+        return self.turn is None or self.turn.acquire(False)  # without waiting
+
+    def _end_turn(self) -> None:
+        if self.turn is not None:
+            self.turn.release()
 
     def _fold(self, record: ConsumerRecord) -> None:
         decoded = decode(record.value, record.key)
@@ -111,10 +126,15 @@ class Replay:
 
     def finish(self) -> None:
         """Write what is held in memory."""
-        self.flush()
-        store.insert_rows(self.engine, store.CaseSummary, self.cases.values())
-        store.insert_rows(self.engine, store.Inquiry, self.inquiries.values())
-        store.insert_rows(self.engine, store.CaseAttention, self.attention)
+        if self.turn is not None:
+            self.turn.acquire()
+        try:
+            self.flush()
+            store.insert_rows(self.engine, store.CaseSummary, self.cases.values())
+            store.insert_rows(self.engine, store.Inquiry, self.inquiries.values())
+            store.insert_rows(self.engine, store.CaseAttention, self.attention)
+        finally:
+            self._end_turn()
 
 
 @dataclass(frozen=True)
@@ -134,13 +154,13 @@ class ShardsOverlap(RuntimeError):
 
 async def replay_shard(
     settings: Settings, shard: int = 0, shards: int = 1,
-    on_progress: Callable[[LogPosition], None] | None = None,
+    on_progress: Callable[[LogPosition], None] | None = None, turn: Any = None,
 ) -> ShardResult:
     """Read this shard's partitions from offset 0 and write what it folds (the tables exist)."""
     engine = store.make_engine(settings.database_url, bulk_load=True, prepare_store=False)
     replay = Replay(engine, streams={settings.case_events_topic: CASE_STREAM,
                                      settings.alert_events_topic: ALERT_STREAM},
-                    shard=shard, shards=shards)
+                    shard=shard, shards=shards, turn=turn)
     position = LogPosition()
     try:
         with _no_cycle_collection():
@@ -195,7 +215,9 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def shard_process(settings_json: str, shard: int, shards: int, read, total, results) -> None:
+def shard_process(
+    settings_json: str, shard: int, shards: int, read, total, results, turn=None
+) -> None:
     """Entry point of a shard's own process: progress in two shared counters, the result or
     what went wrong on a queue. Only casefile's own errors travel with their message: a
     database error's text can quote the row, and so a person's name."""
@@ -206,7 +228,7 @@ def shard_process(settings_json: str, shard: int, shards: int, read, total, resu
         total.value = position.total or 0
 
     try:
-        result = asyncio.run(replay_shard(settings, shard, shards, report))
+        result = asyncio.run(replay_shard(settings, shard, shards, report, turn))
         results.put(("ok", asdict(result)))
     except ShardsOverlap as exc:
         results.put(("overlap", str(exc)))

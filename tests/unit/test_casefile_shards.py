@@ -1,16 +1,22 @@
 """How a rebuild shares the log out between processes: each case folded whole by one of them,
-each reading as little of the log as it can, and the position a live consumer resumes from."""
+each reading as little of the log as it can, taking turns at writing, and the position a live
+consumer resumes from."""
 
 from __future__ import annotations
 
-from aiokafka import TopicPartition
+import threading
+
+from aiokafka import ConsumerRecord, TopicPartition
 from hypothesis import given
 from hypothesis import strategies as st
 
+from contracts import encode_event
+from services.casefile import replay as replay_module
 from services.casefile.log_reader import LogPosition
 from services.casefile.rebuild import _positions
-from services.casefile.replay import ShardResult, _share_of
+from services.casefile.replay import Replay, ShardResult, _share_of
 from services.casefile.shards import plan
+from tests.unit.test_casefile_projections import CASE, report
 
 CASES, ALERTS = "case-events", "alert-events"
 
@@ -88,3 +94,24 @@ def test_the_shards_progress_adds_up_to_the_log():
                                offsets={tp: 50 for tp in mine}, highwaters={tp: 100 for tp in mine})
         reports.append(_share_of(position, each))
     assert sum(r.read for r in reports) == 150 and sum(r.total for r in reports) == 300
+
+
+def test_a_shard_that_finds_the_write_turn_taken_folds_on_and_writes_after_the_next_batch(
+    monkeypatch,
+):
+    written: list[int] = []
+    monkeypatch.setattr(replay_module.store, "insert_rows",
+                        lambda engine, model, rows: written.append(len(list(rows))))
+    turn = threading.Lock()
+    shard = Replay(None, streams={CASES: "case"}, flush_every=1, turn=turn)
+    events = [encode_event(report()), encode_event(report(seq=2))]
+    with turn:  # another shard is writing
+        shard.feed([_record(0, events[0])])
+    assert written == []
+    shard.feed([_record(1, events[1])])
+    assert written == [2] and not turn.locked()
+
+
+def _record(offset: int, value: bytes) -> ConsumerRecord:
+    return ConsumerRecord(CASES, 0, offset, 0, 0, str(CASE).encode(), value, None, 36,
+                          len(value), ())
