@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
@@ -15,15 +15,21 @@ class LogPosition:
     read: int = 0
     total: int | None = None  # sum of high watermarks, once every partition has answered
     ends: dict[TopicPartition, int] | None = None  # the position reached on each partition
+    offsets: dict[TopicPartition, int] = field(default_factory=dict)  # next to read, so far
+    highwaters: dict[TopicPartition, int] = field(default_factory=dict)
+
+
+Choose = Callable[[dict[str, int]], Iterable[tuple[str, int]]]
+"""Given each topic's number of partitions, the (topic, partition) pairs to read."""
 
 
 async def read_log(
     bootstrap_servers: str, topics: list[str], *, request_timeout_ms: int = 10_000,
-    batch_size: int = 5000, position: LogPosition | None = None,
-    only: list[tuple[str, int]] | None = None,
+    batch_size: int = 5000, position: LogPosition | None = None, choose: Choose | None = None,
 ) -> AsyncIterator[list[ConsumerRecord]]:
     """Batches of records, each partition in offset order, until every partition is read to
     the high watermark of its last fetch. Never joins a group: it moves no live offsets.
+    Every partition of the topics, or those `choose` picks.
 
     Not end_offsets(): Tansu on S3 storage answers ListOffsets (latest) wrongly.
     """
@@ -36,15 +42,24 @@ async def read_log(
     await consumer.start()
     try:
         partitions = await _all_partitions(consumer, topics)
+        if choose is not None:
+            counts = {topic: sum(tp.topic == topic for tp in partitions) for topic in topics}
+            chosen = set(choose(counts))
+            partitions = [tp for tp in partitions if (tp.topic, tp.partition) in chosen]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         while True:
             batch = await consumer.getmany(timeout_ms=500, max_records=batch_size)
-            records = [record for tp in partitions for record in batch.get(tp, ())]
+            records = []
+            for tp in partitions:
+                if part := batch.get(tp):
+                    records += part
+                    position.offsets[tp] = part[-1].offset + 1
+                if (highwater := consumer.highwater(tp)) is not None:
+                    position.highwaters[tp] = highwater
             position.read += len(records)
-            highwaters = [consumer.highwater(tp) for tp in partitions]
-            if None not in highwaters:
-                position.total = sum(highwaters)
+            if len(position.highwaters) == len(partitions):
+                position.total = sum(position.highwaters.values())
             if records:
                 yield records
             if await at_end(consumer, partitions):

@@ -28,13 +28,16 @@ EMBASSY = {"name": "Fictional Embassy in Astana", "kind": "embassy", "country": 
 COUNTS = ("inquiries_open", "inquiries_overdue", "inquiries_answered")
 
 
-async def publish(kafka: str, topic: str, messages: list[bytes], *, key: str) -> None:
-    """Publish as another producer would: keyed by case, acknowledged by the log."""
+async def publish(
+    kafka: str, topic: str, messages: list[bytes], *, key: str, partition: int | None = None
+) -> None:
+    """Publish as another producer would: keyed by case (on the partition the default
+    partitioner picks, unless told), acknowledged by the log."""
     producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all")
     await producer.start()
     try:
         for message in messages:
-            await producer.send_and_wait(topic, message, key=key.encode())
+            await producer.send_and_wait(topic, message, key=key.encode(), partition=partition)
     finally:
         await producer.stop()
 

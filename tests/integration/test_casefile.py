@@ -9,12 +9,14 @@ import sys
 from uuid import uuid4
 
 import pytest
+from aiokafka.partitioner import murmur2
 from sqlalchemy import create_engine, inspect, text
 
 from contracts import decode_event, encode_event
 from services.casefile import store
 from services.casefile.app import create_app as create_casefile
 from services.casefile.rebuild import rebuild
+from services.casefile.shards import plan
 from tests.integration.casefile_support import (
     COUNTS,
     REPORT,
@@ -158,6 +160,45 @@ async def test_rebuilding_from_the_log_gives_exactly_the_live_read_models(
     assert command.returncode == 0, command.stderr
     assert f"checksum:        {live}" in command.stdout
     assert "messages read:   11" in command.stdout and "replaying the log" in command.stderr
+
+
+async def test_a_case_whose_alert_went_to_another_partition_is_rebuilt_in_one_process(
+    intake_app, casefile_settings, kafka, topics, database_url
+):
+    """Shards read partitions by number, trusting both producers to leave the partition to the
+    default partitioner. An alert put on a partition of another number gives two shards the
+    same case: the rebuild notices and folds the log again in one process."""
+    casefile_app = create_casefile(casefile_settings)
+    async with running(intake_app) as intake, running(casefile_app) as casefile:
+        case_id = await open_case(intake)
+        inquiry_id = await send_inquiry(intake, case_id, "2025-02-01")
+        alert = encode_event(overdue_alert(case_id, inquiry_id))
+        await publish(kafka, topics.alert_events, [alert], key=case_id,
+                      partition=_partition_of_another_shard(case_id))
+        await until_caught_up(casefile, kafka, topics, intake=intake)
+        overdue = await case_of(casefile, case_id)
+
+    live = checksum_of(casefile_settings.database_url)
+    replay = casefile_settings.model_copy(update={"database_url": database_url("replay")})
+    sharded = await rebuild(replay, workers=2)
+
+    assert overdue["inquiries"][0]["state"] == "overdue"
+    assert (sharded.workers, sharded.messages_read, sharded.cases) == (1, 3, 1)
+    assert sharded.checksum == live
+
+
+def _partition_of_another_shard(case_id: str, partitions: int = 3) -> int:
+    """An alert partition that the case's own partition number does not share a shard with."""
+    key = case_id.encode()
+    own = (murmur2(key) & 0x7FFFFFFF) % partitions  # where the default partitioner puts it
+    plans = [plan({"case": partitions, "alert": partitions}, shard, 2) for shard in (0, 1)]
+
+    def shard_taking(topic: str, number: int) -> int:
+        return next(p.shard for p in plans
+                    if (topic, number) in p.reads and p.takes(topic, number, key))
+
+    return next(n for n in range(partitions)
+                if shard_taking("alert", n) != shard_taking("case", own))
 
 
 def rebuild_command(settings, database_url: str) -> subprocess.CompletedProcess:
