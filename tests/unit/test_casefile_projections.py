@@ -25,8 +25,8 @@ from contracts.events import (
     ReportReceivedData,
 )
 from contracts.values import Channel, Recipient, RecipientKind, Reporter, Subject
+from services.casefile.inquiry_projection import _ABOUT_AN_INQUIRY
 from services.casefile.projections import (
-    _ABOUT_AN_INQUIRY,
     ALERT_STREAM,
     ANSWERED,
     AWAITING,
