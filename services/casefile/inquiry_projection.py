@@ -103,8 +103,9 @@ def _inquiry_sent(base: InquiryView, data: Any) -> InquiryView:
         "channel": data.channel.value,
         "sent_at": data.sent_at,
         "sent_sort": sort_key(data.sent_at),
-        # a deadline notify reported takes precedence
-        "due_at": base.due_at or (instant(data.due_at) if data.due_at else None),
+        # a deadline notify reported takes precedence, even "none while paused"
+        "due_at": base.due_at if base.deadline_revision or base.overdue_for else (
+            instant(data.due_at) if data.due_at else None),
     }))
 
 

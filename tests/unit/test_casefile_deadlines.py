@@ -104,7 +104,26 @@ def test_a_paused_inquiry_shows_since_when_and_counts_as_open_not_overdue():
     assert (inquiries[INQUIRY].state, inquiries[INQUIRY].paused_since) == (OVERDUE, None)
 
 
+def paused_deadline(seq: int = 3):
+    deadline = Deadline(rule=DeadlineRule.POLICY, due_at=None, due_on=None, paused=True)
+    return notify_event(DeadlineRecalculated, seq, DeadlineRecalculatedData(
+        inquiry_id=INQUIRY, revision=2, cause=RecalculationCause.PAUSED, previous_due_at=DUE,
+        deadline=deadline, explanation="clock stopped: no deadline runs while the inquiry is "
+                                       "paused (policy embassy-v1)"))
+
+
+EXPLICIT = [report(1), inquiry_sent(2, sent_at="2025-02-13", due_at=DUE)]
+
+
 @given(st.lists(st.booleans(), max_size=8))
 def test_deadlines_and_alerts_fold_the_same_whichever_topic_comes_first(choices):
     notify = NOTIFY + [extended()]
     assert fold(interleave(CASE_EVENTS, notify, choices)) == fold(CASE_EVENTS + notify)
+
+
+@given(st.lists(st.booleans(), max_size=8))
+def test_a_stopped_clock_overrides_an_explicit_due_date_whichever_topic_comes_first(choices):
+    notify = [deadline_set(), paused_deadline()]
+    folded = fold(interleave(EXPLICIT, notify, choices))
+    assert folded == fold(EXPLICIT + notify)
+    assert folded[1][INQUIRY].due_at is None
