@@ -16,12 +16,13 @@ from contracts.values import (
     Reporter,
     ShortText,
     Subject,
+    TeamName,
     Value,
 )
 
 
 class ReportReceivedData(Value):
-    omitted_at_default = frozenset({"consent"})
+    omitted_at_default = frozenset({"consent", "team"})
 
     subject: Subject
     reporter: Reporter
@@ -30,6 +31,9 @@ class ReportReceivedData(Value):
         default=Consent(),
         description="What the family agreed the case may be shared with; absent means nothing.",
     )
+    team: TeamName | None = Field(
+        default=None, description="The team the case belongs to: the one of whoever recorded "
+                                  "the report. Reports recorded before teams existed have none.")
 
 
 class ReportReceived(EventEnvelope):

@@ -77,6 +77,9 @@ EmailAddress = text(254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MessengerHandle = text(100)
 PostalAddress = text(1000, line_breaks=True)
 
+TeamName = text(100, pattern=r"^[a-z0-9][a-z0-9._-]{0,99}$")
+"""The team a case belongs to (from the account of whoever recorded its report)."""
+
 CountryCode = Annotated[
     str,
     BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
