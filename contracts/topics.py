@@ -1,4 +1,5 @@
-"""Topic names on the log. Every topic is keyed by case id, so a case's events stay in order."""
+"""Topic names on the log. Case topics are keyed by case id, so a case's events stay in order;
+account-events is keyed by account."""
 
 CASE_EVENTS = "case-events"
 """Everything caseworkers record about a case; written by intake only."""
@@ -13,4 +14,8 @@ CASEFILE_DEAD_LETTERS = "casefile.dead-letters"
 NOTIFY_DEAD_LETTERS = "notify.dead-letters"
 """Messages notify could not decode or apply, with the reason and their original position."""
 
-ALL_TOPICS = (CASE_EVENTS, ALERT_EVENTS, CASEFILE_DEAD_LETTERS, NOTIFY_DEAD_LETTERS)
+ACCOUNT_EVENTS = "account-events"
+"""Accounts opened, roles changed, sessions revoked; keyed by account, read by every service."""
+
+ALL_TOPICS = (CASE_EVENTS, ALERT_EVENTS, CASEFILE_DEAD_LETTERS, NOTIFY_DEAD_LETTERS,
+              ACCOUNT_EVENTS)

@@ -32,8 +32,10 @@ def kafka() -> Iterator[str]:
 @pytest.fixture
 def topics(kafka: str) -> Topics:
     suffix = uuid.uuid4().hex[:8]
-    names = Topics(case_events=f"case-events-{suffix}", alert_events=f"alert-events-{suffix}")
-    asyncio.run(ensure_topics(kafka, [names.case_events, names.alert_events]))
+    names = Topics(case_events=f"case-events-{suffix}", alert_events=f"alert-events-{suffix}",
+                   account_events=f"account-events-{suffix}")
+    asyncio.run(ensure_topics(kafka, [names.case_events, names.alert_events,
+                                      names.account_events]))
     return names
 
 

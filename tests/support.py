@@ -65,6 +65,7 @@ async def eventually(
 class Topics:
     case_events: str
     alert_events: str
+    account_events: str = "account-events"
 
 
 async def read_topic(bootstrap_servers: str, topic: str) -> list[dict]:

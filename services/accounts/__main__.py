@@ -1,0 +1,16 @@
+"""`python -m services.accounts`: serve accounts over HTTP."""
+
+import uvicorn
+
+from services.accounts.app import create_app
+from services.accounts.config import Settings
+
+
+def main() -> None:
+    settings = Settings()
+    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port,
+                log_config=None, access_log=False)
+
+
+if __name__ == "__main__":
+    main()
