@@ -11,8 +11,11 @@ never honoured.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Callable
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,6 +59,10 @@ class AuthSettings(BaseModel):
     oidc_role_claim: str = "roles"  # a role name, or a list of group names
     oidc_team_claim: str = "team"
     oidc_role_map: dict[str, Role] = Field(default={}, description='e.g. {"ngo-staff": "caseworker"}')
+    # After a start, tokens are refused (503) until account-events has been read, so a
+    # revoked session is not honoured; if the log cannot be read for this long (a broker
+    # outage), tokens are honoured until they expire (minutes), and a warning is logged.
+    revocations_wait_seconds: float = 30.0
 
 
 def trusted_issuers(settings: AuthSettings) -> list[TrustedIssuer]:
@@ -105,12 +112,26 @@ class Authenticator:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     revocations: Revocations = field(default_factory=Revocations)
     caught_up: bool = False
+    wait_seconds: float = 30.0
+    _started: float = field(default_factory=time.monotonic)
+    _warned: bool = False
+
+    def ready(self) -> bool:
+        """Revocations read up to now, or waited for as long as the settings allow."""
+        if self.caught_up:
+            return True
+        if time.monotonic() - self._started < self.wait_seconds:
+            return False
+        if not self._warned:
+            self._warned = True
+            log.warning("account_revocations_unavailable", waited_seconds=self.wait_seconds)
+        return True
 
     async def principal(self, request: Request) -> Principal:
         token = _token_of(request)
         if token is None:
             raise _unauthenticated("no access token")
-        if not self.caught_up:
+        if not self.ready():
             raise HTTPException(503, detail="starting: account revocations not read yet",
                                 headers={"Retry-After": "2"})
         try:
@@ -135,6 +156,31 @@ def _token_of(request: Request) -> str | None:
 
 def _unauthenticated(reason: str) -> HTTPException:
     return HTTPException(401, detail=reason, headers={"WWW-Authenticate": "Bearer"})
+
+
+@asynccontextmanager
+async def authentication(settings: AuthSettings, bootstrap_servers: str,
+                         clock: Callable[[], datetime], **client_options) -> AsyncIterator[
+                             Authenticator]:
+    """An app's authenticator, following account-events for as long as the app runs."""
+    auth = Authenticator(trusted_issuers(settings), clock=clock,
+                         wait_seconds=settings.revocations_wait_seconds)
+    task = asyncio.create_task(follow_account_events(
+        bootstrap_servers, settings.account_events_topic, auth, **client_options),
+        name="account-events")
+    task.add_done_callback(_report_stop)
+    try:
+        yield auth
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
+def _report_stop(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        # Tokens are then refused (503) rather than checked against revocations it cannot read.
+        log.error("account_events_not_followed", error=type(task.exception()).__name__)
 
 
 async def follow_account_events(bootstrap_servers: str, topic: str, auth: Authenticator, *,

@@ -13,17 +13,36 @@ import pytest
 from deploy.embedded import EmbeddedBroker
 from deploy.processes import free_port
 from deploy.topics import ensure_topics
+from contracts.topics import ACCOUNT_EVENTS
+from tests import support
 from tests.support import Topics
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def test_issuer(tmp_path_factory) -> Iterator[support.TestIssuer]:
+    """Access tokens for the tests, from a key every service under test trusts: set in the
+    environment, so apps and service processes built with default settings trust it too."""
+    issuer = support.TestIssuer(tmp_path_factory.mktemp("keys"))
+    support.ISSUER = issuer
+    previous = os.environ.get("ACCESS_TOKEN_PUBLIC_KEY_FILE")
+    os.environ["ACCESS_TOKEN_PUBLIC_KEY_FILE"] = str(issuer.public_key_file)
+    yield issuer
+    if previous is None:
+        os.environ.pop("ACCESS_TOKEN_PUBLIC_KEY_FILE", None)
+    else:
+        os.environ["ACCESS_TOKEN_PUBLIC_KEY_FILE"] = previous
+
+
 @pytest.fixture(scope="session")
 def kafka() -> Iterator[str]:
-    """One in-memory Tansu broker for the session; tests isolate themselves with their own topics."""
+    """One in-memory Tansu broker for the session; tests isolate themselves with their own topics
+    (account-events, which apps follow unless told otherwise, is the session's)."""
     broker = EmbeddedBroker(kafka_port=free_port(), durable=False)
     broker.start()
     try:
+        asyncio.run(ensure_topics(broker.bootstrap_servers, [ACCOUNT_EVENTS]))
         yield broker.bootstrap_servers
     finally:
         broker.stop()

@@ -17,9 +17,12 @@ from typing import TypeVar
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
+from contracts.access import Role
 from deploy.processes import free_port, spawn, stop, wait_until
+from services.accounts.signing import TokenFacts, access_token, public_pem
 
 T = TypeVar("T")
 
@@ -38,12 +41,74 @@ class FakeClock:
         return self.now
 
 
+@dataclass(frozen=True)
+class Identity:
+    """Who a test's requests come from: an account, its role and team (fictional)."""
+
+    account: str
+    role: str
+    team: str | None = None
+
+
+CASEWORKER = Identity("caseworker-7", "caseworker", "almaty")
+OTHER_TEAM = Identity("caseworker-9", "caseworker", "bishkek")
+SUPERVISOR = Identity("supervisor-1", "supervisor", "almaty")
+AUDITOR = Identity("auditor-1", "auditor")
+ADMIN = Identity("admin-1", "admin")
+
+
+class TestIssuer:
+    """Signs access tokens as the accounts service would, with a key the apps under test trust."""
+
+    def __init__(self, directory: Path) -> None:
+        self.key = Ed25519PrivateKey.generate()
+        self.public_key_file = directory / "access-token.pub"
+        self.public_key_file.write_bytes(public_pem(self.key.public_key()))
+
+    def token(self, who: Identity, now: datetime, *, session_id: str = "test-session",
+              lifetime: timedelta = timedelta(minutes=10)) -> str:
+        facts = TokenFacts(who.account, Role(who.role), who.team, session_id, auth_time=now)
+        return access_token(self.key, facts, now, lifetime)
+
+
+ISSUER: TestIssuer | None = None  # set once per test session by tests/conftest.py
+
+
+class AsIdentity(httpx.Auth):
+    """A fresh token for every request, issued at the app's (injected) clock's time."""
+
+    def __init__(self, who: Identity, clock: Callable[[], datetime]) -> None:
+        self.who, self.clock = who, clock
+
+    def auth_flow(self, request: httpx.Request):
+        assert ISSUER is not None, "tests/conftest.py sets the test issuer up"
+        request.headers["Authorization"] = f"Bearer {ISSUER.token(self.who, self.clock())}"
+        yield request
+
+
+def bearer(who: Identity, now: datetime) -> dict[str, str]:
+    assert ISSUER is not None
+    return {"Authorization": f"Bearer {ISSUER.token(who, now)}"}
+
+
 @asynccontextmanager
-async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """Run the app's lifespan (broker, consumers, schedulers) and give an HTTP client for it."""
+async def running(app: FastAPI, *, as_: Identity | None = CASEWORKER) -> AsyncIterator[
+        httpx.AsyncClient]:
+    """Run the app's lifespan (broker, consumers, schedulers) and give an HTTP client for it,
+    whose requests come from `as_` (None: no token), once the app follows account events."""
     async with app.router.lifespan_context(app):
+        auth = getattr(app.state, "authenticator", None)
+        deadline = time.monotonic() + 30
+        while auth is not None and not auth.ready() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        def clock() -> datetime:
+            return getattr(app.state, "clock", lambda: datetime.now(UTC))()
+
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://service",
+            auth=AsIdentity(as_, clock) if as_ is not None else None,
+        ) as client:
             yield client
 
 
@@ -120,14 +185,20 @@ class ServiceProcess:
         self.process = None
 
     def start(self, *, timeout: float = 60) -> None:
+        """Start it and wait until it is ready (its /readyz answers 200)."""
         self.process = spawn([sys.executable, "-m", f"services.{self.name}"], log_path=self.log,
                              env=self.env)
         wait_until(self._ready, timeout=timeout, what=f"{self.name} on {self.url} (log: {self.log})",
                    process=self.process)
 
+    def client(self, as_: Identity = CASEWORKER, **options) -> httpx.AsyncClient:
+        """A client of the running process; its tokens are dated by the real clock, as it is."""
+        return httpx.AsyncClient(base_url=self.url, auth=AsIdentity(
+            as_, lambda: datetime.now(UTC)), **options)
+
     def _ready(self) -> bool:
         try:
-            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+            return httpx.get(f"{self.url}/readyz", timeout=3).status_code == 200
         except httpx.HTTPError:
             return False
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
+from contracts.http_auth import AuthSettings
 
 
-class Settings(BaseSettings):
+class Settings(AuthSettings, BaseSettings):
     """Every knob of casefile, read from the environment."""
 
     model_config = SettingsConfigDict(extra="ignore")

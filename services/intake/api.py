@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 from pydantic import BaseModel, Field
 
+from contracts.access import Principal
 from services.intake import (
     case_decisions,
     casework_decisions,
@@ -59,7 +60,9 @@ class Recorded(BaseModel):
 class CommandMeta(BaseModel):
     """What the request says about the command besides its body."""
 
-    actor: str
+    model_config = {"arbitrary_types_allowed": True}
+
+    principal: Principal
     correlation_id: UUID
     if_match: int | None
     idempotency_key: str | None
@@ -76,23 +79,25 @@ def parse_if_match(value: str | None) -> int | None:
     return int(tag)
 
 
+async def get_principal(request: Request) -> Principal:
+    return await request.app.state.authenticator.principal(request)
+
+
 async def get_meta(
     request: Request,
-    x_actor: Annotated[str | None, Header(max_length=100)] = None,
+    principal: Annotated[Principal, Depends(get_principal)],
     x_correlation_id: Annotated[UUID | None, Header()] = None,
     if_match: Annotated[str | None, Header(max_length=40)] = None,
     idempotency_key: Annotated[
         str | None, Header(min_length=1, max_length=255, description="Retry-safe: one event per key.")
     ] = None,
 ) -> CommandMeta:
-    # Until accounts exist (issue 6) the actor is whatever the client states.
-    actor = x_actor or "unauthenticated"
     digest = hashlib.sha256()
-    for part in (actor, request.method, request.url.path, if_match or ""):
+    for part in (principal.account, request.method, request.url.path, if_match or ""):
         digest.update(part.encode() + b"\0")
     digest.update(await request.body())
     return CommandMeta(
-        actor=actor, correlation_id=x_correlation_id or uuid4(), if_match=parse_if_match(if_match),
+        principal=principal, correlation_id=x_correlation_id or uuid4(), if_match=parse_if_match(if_match),
         idempotency_key=idempotency_key, fingerprint=digest.hexdigest(),
     )
 
@@ -115,7 +120,8 @@ async def record(
             ("body", "expected_version"), "expected_version and If-Match disagree"
         )
     outcome = await intake.record(Submission(
-        case_id=case_id, decide=decide, actor=meta.actor, correlation_id=meta.correlation_id,
+        case_id=case_id, decide=decide, principal=meta.principal,
+        correlation_id=meta.correlation_id,
         expected_version=expected if expected is not None else meta.if_match,
         idempotency_key=meta.idempotency_key, fingerprint=meta.fingerprint,
     ))

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 
+from contracts.http_auth import authentication
 from services.intake import store
 from services.intake.api import router
 from services.intake.config import Settings
@@ -25,7 +26,13 @@ from services.intake.limits import BodySizeLimit
 from services.intake.logs import configure_logging
 from services.intake.migrate import upgrade
 from services.intake.relay import OutboxRelay
-from services.intake.service import IdempotencyKeyReused, Intake, StaleVersion, StoreUnavailable
+from services.intake.service import (
+    IdempotencyKeyReused,
+    Intake,
+    NotPermitted,
+    StaleVersion,
+    StoreUnavailable,
+)
 
 log = structlog.get_logger()
 
@@ -56,16 +63,18 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         )
         intake = Intake(engine=engine, clock=clock, on_commit=relay.wake)
         app.state.engine, app.state.relay, app.state.intake = engine, relay, intake
-        app.state.broker = broker
-        intake.start()
-        relay.start()
-        log.info("intake_started", port=settings.http_port)
-        try:
-            yield
-        finally:
-            await intake.stop()
-            await relay.stop()
-            engine.dispose()
+        app.state.broker, app.state.clock = broker, clock
+        async with authentication(settings, settings.kafka_bootstrap_servers, clock) as auth:
+            app.state.authenticator = auth
+            intake.start()
+            relay.start()
+            log.info("intake_started", port=settings.http_port)
+            try:
+                yield
+            finally:
+                await intake.stop()
+                await relay.stop()
+                engine.dispose()
 
     app = FastAPI(
         title="intake",
@@ -101,6 +110,10 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CaseNotFound)
     async def case_not_found(request: Request, exc: CaseNotFound) -> JSONResponse:
         return _error(404, f"case {exc.args[0]} not found")
+
+    @app.exception_handler(NotPermitted)
+    async def not_permitted(request: Request, exc: NotPermitted) -> JSONResponse:
+        return _error(403, str(exc))
 
     @app.exception_handler(InquiryNotFound)
     async def inquiry_not_found(request: Request, exc: InquiryNotFound) -> JSONResponse:
@@ -148,7 +161,8 @@ def _add_health_routes(app: FastAPI) -> None:
 
     @app.get("/readyz", tags=["health"])
     async def readyz(request: Request) -> JSONResponse:
-        """Ready means commands are accepted: the store answers. The log may lag behind."""
+        """Ready means commands are accepted: the store answers and tokens can be checked.
+        The log may lag behind."""
         state = request.app.state
         # Off the event loop: a store that hangs must not stall the requests being served.
         backlog = await asyncio.to_thread(_outbox_backlog, state.engine)
@@ -157,8 +171,10 @@ def _add_health_routes(app: FastAPI) -> None:
             "database": database,
             "broker": state.relay.connected and await state.broker.ping(timeout=2.0),
             "outbox_backlog": backlog,
+            "revocations": state.authenticator.ready(),
         }
-        return JSONResponse({"ready": database, "checks": checks}, status_code=200 if database else 503)
+        ready = database and checks["revocations"]
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 
 def _outbox_backlog(engine) -> int | None:

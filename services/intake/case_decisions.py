@@ -48,6 +48,7 @@ def open_case(command: ReportCase, ctx: Context) -> ReportReceived:
             reporter=command.reporter,
             summary=command.summary,
             consent=command.consent,
+            team=ctx.team,
         ),
     )
 

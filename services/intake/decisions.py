@@ -16,7 +16,9 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from contracts.chain import seal
+from contracts.access import CaseScope
 from contracts.events import (
+    CaseAssigned,
     CaseClosed,
     CaseReopened,
     EventEnvelope,
@@ -25,6 +27,7 @@ from contracts.events import (
     InquirySent,
     InquiryWithdrawn,
     OfficialResponseReceived,
+    ReportReceived,
 )
 from contracts.partial_dates import earliest_instant
 
@@ -82,6 +85,13 @@ class CaseState:
     head_hash: str | None = None
     closed: bool = False
     inquiries: Mapping[UUID, Inquiry] = field(default_factory=lambda: MappingProxyType({}))
+    team: str | None = None  # whose case it is (report_received), for the access rules
+    assignee: str | None = None  # who it is assigned to (case_assigned)
+    scope_recorded: bool = True  # False in a state stored before intake kept team and assignee
+
+    @property
+    def scope(self) -> CaseScope:
+        return CaseScope(team=self.team, assignee=self.assignee)
 
     def inquiry(self, inquiry_id: UUID) -> Inquiry:
         if inquiry_id not in self.inquiries:
@@ -94,7 +104,8 @@ class CaseState:
     @property
     def missing_facts(self) -> bool:
         """Stored without facts this version keeps: fold it again from the case's events."""
-        return any(inquiry.sent_at is None for inquiry in self.inquiries.values())
+        return not self.scope_recorded or any(
+            inquiry.sent_at is None for inquiry in self.inquiries.values())
 
     def to_json(self) -> dict[str, Any]:
         # "inquiries" keeps the shape of earlier versions ({id: state}), so a replica still
@@ -106,6 +117,7 @@ class CaseState:
             "inquiries": {k: v.state for k, v in inquiries.items()},
             "sent_at": {k: v.sent_at for k, v in inquiries.items() if v.sent_at is not None},
             "paused_on": {k: v.paused_on.isoformat() for k, v in inquiries.items() if v.paused},
+            "scope": {"team": self.team, "assignee": self.assignee},
         }
 
     @classmethod
@@ -119,14 +131,17 @@ class CaseState:
             )
             for k, state in doc.get("inquiries", {}).items()
         })
-        return cls(case_id, version, head_hash, bool(doc.get("closed")), inquiries)
+        scope = doc.get("scope")
+        return cls(case_id, version, head_hash, bool(doc.get("closed")), inquiries,
+                   team=(scope or {}).get("team"), assignee=(scope or {}).get("assignee"),
+                   scope_recorded=scope is not None)
 
 
 def evolve(state: CaseState | None, event: EventEnvelope) -> CaseState:
     """The case state after one of its events."""
     state = state or CaseState(case_id=event.case_id)
     inquiries = dict(state.inquiries)
-    closed = state.closed
+    closed, team, assignee = state.closed, state.team, state.assignee
 
     def change(inquiry_id: UUID, **facts: Any) -> None:
         inquiries[inquiry_id] = replace(inquiries.get(inquiry_id, Inquiry()), **facts)
@@ -146,9 +161,13 @@ def evolve(state: CaseState | None, event: EventEnvelope) -> CaseState:
             closed = True
         case CaseReopened():
             closed = False
+        case ReportReceived():
+            team = event.data.team
+        case CaseAssigned():
+            assignee = event.data.assignee
     return replace(
         state, version=event.sequence, head_hash=event.hash, closed=closed,
-        inquiries=MappingProxyType(inquiries),
+        inquiries=MappingProxyType(inquiries), team=team, assignee=assignee, scope_recorded=True,
     )
 
 
@@ -168,6 +187,7 @@ class Context:
     actor: str
     correlation_id: UUID
     new_id: Callable[[], UUID]
+    team: str | None = None  # of the person recording: a case they open is their team's
 
     def event(
         self, event_type: type[E], case: CaseState | None, occurred_at: str, data: Any,

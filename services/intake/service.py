@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
+from contracts.access import Principal, may_open_case, may_record_on_case
 from contracts.events import EventEnvelope
 from services.intake import decisions, store
 
@@ -45,13 +46,17 @@ class StoreUnavailable(RuntimeError):
     """The store could not commit; nothing was recorded."""
 
 
+class NotPermitted(PermissionError):
+    """The person may not do this (HTTP 403); says what, not why not."""
+
+
 @dataclass(frozen=True)
 class Submission:
     """One command as the service layer sees it: where it goes, how to decide, who asks."""
 
     case_id: UUID | None  # None opens a new case
     decide: Decide
-    actor: str
+    principal: Principal
     correlation_id: UUID
     expected_version: int | None = None
     idempotency_key: str | None = None
@@ -164,15 +169,19 @@ class Intake:
                 if earlier.fingerprint != submission.fingerprint:
                     raise IdempotencyKeyReused(submission.idempotency_key)
                 return Outcome(batch.event(earlier.event_id), replayed=True)
-        case = None
-        if submission.case_id is not None:
+        case, principal = None, submission.principal
+        if submission.case_id is None:
+            if not may_open_case(principal):
+                raise NotPermitted("only caseworkers and supervisors of a team open cases")
+        else:
             case = batch.case(submission.case_id)
-            if case is None:
+            # Another team's case answers as if it did not exist: its existence is need-to-know.
+            if case is None or not may_record_on_case(principal, case.scope):
                 raise decisions.CaseNotFound(submission.case_id)
             if submission.expected_version not in (None, case.version):
                 raise StaleVersion(submission.expected_version, case.version)
         ctx = decisions.Context(
-            now=self._clock(), actor=submission.actor,
+            now=self._clock(), actor=principal.account, team=principal.team,
             correlation_id=submission.correlation_id, new_id=self._new_id,
         )
         event = submission.decide(case, ctx)

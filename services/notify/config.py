@@ -7,9 +7,10 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
+from contracts.http_auth import AuthSettings
 
 
-class Settings(BaseSettings):
+class Settings(AuthSettings, BaseSettings):
     """Every knob of notify, read from the environment."""
 
     model_config = SettingsConfigDict(extra="ignore")

@@ -125,4 +125,5 @@ async def test_health_and_readiness(intake_app):
             lambda: intake.get("/readyz"), until=lambda r: r.json()["checks"]["broker"]
         )
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": True, "broker": True, "outbox_backlog": 0}
+    assert ready.json()["checks"] == {"database": True, "broker": True, "outbox_backlog": 0,
+                                      "revocations": True}

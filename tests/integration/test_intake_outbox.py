@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 
 from deploy.embedded import EmbeddedBroker
@@ -62,6 +61,7 @@ async def test_commands_are_accepted_while_the_broker_is_down_and_published_when
     settings = Settings(
         kafka_bootstrap_servers=f"127.0.0.1:{port}", case_events_topic=topic,
         database_url=database_url("intake"), relay_idle_poll_seconds=0.2,
+        revocations_wait_seconds=0.5,  # no log to read revocations from: honour tokens soon
     )
     async with running(create_app(settings)) as intake:
 
@@ -91,7 +91,7 @@ async def test_a_broker_that_goes_away_and_comes_back_gets_every_event_accepted_
     settings = Settings(
         kafka_bootstrap_servers=f"127.0.0.1:{port}", case_events_topic=topic,
         database_url=database_url("intake"), relay_idle_poll_seconds=0.2,
-        kafka_request_timeout_ms=3_000,
+        kafka_request_timeout_ms=3_000, revocations_wait_seconds=0.5,
     )
     async with running(create_app(settings)) as intake:
 
@@ -120,7 +120,7 @@ async def test_sigkill_right_after_a_2xx_loses_nothing(
     first = intake_process(tmp_path, database, kafka if broker_up_at_kill else dead_broker, topics.case_events)
     first.start()
     try:
-        async with httpx.AsyncClient(base_url=first.url, timeout=10) as client:
+        async with first.client(timeout=10) as client:
 
             async def post(path: str, body: dict) -> dict:
                 response = await client.post(path, json=body)
@@ -143,4 +143,5 @@ def intake_process(tmp_path: Path, database_url: str, kafka: str, topic: str) ->
     return ServiceProcess("intake", tmp_path, {
         "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka,
         "CASE_EVENTS_TOPIC": topic, "RELAY_IDLE_POLL_SECONDS": "0.2",
+        "REVOCATIONS_WAIT_SECONDS": "1",  # its broker may be down: honour tokens soon
     })

@@ -36,6 +36,7 @@ class Desk:
         self.ctx = Context(
             now=NOW,
             actor="caseworker-test",
+            team="almaty",
             correlation_id=UUID(int=999),
             new_id=lambda: UUID(int=next(ids)),
         )

@@ -140,7 +140,9 @@ def test_a_case_stored_by_an_earlier_intake_loads_and_is_folded_again_from_its_e
     assert fold(desk.events) == s  # ...into what this version would have stored
 
 
-def test_a_case_without_inquiries_stored_by_an_earlier_intake_needs_no_second_fold(desk):
+def test_a_case_stored_before_intake_kept_its_team_is_folded_again_to_learn_it(desk):
     s = desk.state
     loaded = CaseState.from_json(s.case_id, s.version, s.head_hash, {"closed": True})
-    assert loaded.closed and not loaded.missing_facts
+    assert loaded.closed and loaded.missing_facts  # team and assignee are unknown
+    stored = CaseState.from_json(s.case_id, s.version, s.head_hash, s.to_json())
+    assert not stored.missing_facts and stored.scope.team == "almaty"
