@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
+
+from services.accounts.demo import DEMO_PASSWORD
 from services.intake.client import IntakeClient
 from services.intake.commands import (
     AssignCase,
@@ -16,7 +19,7 @@ from services.intake.commands import (
     SendInquiry,
 )
 
-ACTOR = "demo-loader"
+ACTOR = "caseworker-demo"  # one of demo mode's fictional accounts (services/accounts/demo.py)
 
 CASES = [
     {
@@ -93,14 +96,19 @@ CASES = [
 ]
 
 
-def load_demo(intake_url: str) -> list[str]:
-    """Record the demo cases through intake; returns the new case ids."""
-    return asyncio.run(_load(intake_url))
+def load_demo(intake_url: str, accounts_url: str) -> list[str]:
+    """Record the demo cases through intake, logged in as the demo caseworker; returns the
+    new case ids."""
+    return asyncio.run(_load(intake_url, accounts_url))
 
 
-async def _load(intake_url: str) -> list[str]:
+async def _load(intake_url: str, accounts_url: str) -> list[str]:
     case_ids = []
-    async with IntakeClient.connect(intake_url, actor=ACTOR) as intake:
+    async with httpx.AsyncClient(base_url=accounts_url, timeout=30) as accounts:
+        opened = await accounts.post("/sessions", json={"account": ACTOR, "password": DEMO_PASSWORD})
+        opened.raise_for_status()
+    token = opened.json()["access_token"]
+    async with IntakeClient.connect(intake_url, token=token) as intake:
         for case in CASES:
             case_id = (await intake.record(ReportCase.model_validate(case["report"]))).case_id
             if "assignee" in case:

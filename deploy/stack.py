@@ -8,8 +8,10 @@ and stops everything in order: services first, then the broker, then its store.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -27,7 +29,7 @@ from deploy.demo import load_demo
 from deploy.embedded import EmbeddedBroker, S3Ports
 from deploy.topics import ensure_topics, log_is_empty
 
-SERVICES = ("intake", "casefile", "notify")
+SERVICES = ("accounts", "intake", "casefile", "notify")  # accounts first: it makes the keys
 DEMO_ADVOCATES = Path(__file__).with_name("demo_advocates.toml")
 
 
@@ -38,10 +40,12 @@ class StackSettings(BaseSettings):
     broker: str = Field(default="durable", pattern="^(durable|memory)$")
     kafka_port: int = 9092
     external_kafka: str | None = Field(default=None, validation_alias="KAFKA_BOOTSTRAP_SERVERS")
-    load_demo: bool = True
+    load_demo: bool = True  # the fictional demo cases, loaded into an empty log
+    demo_mode: bool = True  # accounts' demo mode: fictional accounts, second factor optional
     intake_port: int = 8001
     casefile_port: int = 8002
     notify_port: int = 8003
+    accounts_port: int = 8004
     s3_port: int = 8333
     s3_master_port: int = 9333
     s3_volume_port: int = 9340
@@ -91,19 +95,21 @@ class Stack:
             self.broker.start()
             self._write_state()
         asyncio.run(ensure_topics(self.bootstrap_servers, list(topics.ALL_TOPICS)))
-        for name in SERVICES:
-            self.services[name] = processes.spawn(
-                [sys.executable, "-m", f"services.{name}"],
-                log_path=s.data_dir / "logs" / f"{name}.log",
-                env=os.environ | self._service_env(name),
-            )
-        self._write_state()
-        for name in SERVICES:
-            processes.wait_until(
-                lambda name=name: _ready(s.url(name)), timeout=s.ready_timeout_seconds,
-                what=f"{name} (log: {s.data_dir / 'logs' / f'{name}.log'})",
-                process=self.services[name],
-            )
+        # accounts makes the signing key the others trust: it is ready before they start
+        for group in (SERVICES[:1], SERVICES[1:]):
+            for name in group:
+                self.services[name] = processes.spawn(
+                    [sys.executable, "-m", f"services.{name}"],
+                    log_path=s.data_dir / "logs" / f"{name}.log",
+                    env=os.environ | self._service_env(name),
+                )
+            self._write_state()
+            for name in group:
+                processes.wait_until(
+                    lambda name=name: _ready(s.url(name)), timeout=s.ready_timeout_seconds,
+                    what=f"{name} (log: {s.data_dir / 'logs' / f'{name}.log'})",
+                    process=self.services[name],
+                )
 
     def _service_env(self, name: str) -> dict[str, str]:
         s = self.settings
@@ -113,6 +119,13 @@ class Stack:
             "HTTP_PORT": str(s.port(name)),
             "LOG_FORMAT": "json",
         }
+        keys = (s.data_dir / "keys").resolve()
+        env["ACCESS_TOKEN_PUBLIC_KEY_FILE"] = str(keys / "access-token.pub")
+        if name == "accounts":
+            env["SIGNING_KEY_FILE"] = str(keys / "access-token.key")
+            env["DEMO_MODE"] = "true" if s.demo_mode else "false"
+            if "SECRETS_KEY" not in os.environ and "SECRETS_KEY_FILE" not in os.environ:
+                env["SECRETS_KEY_FILE"] = str(_secrets_key(keys / "accounts-secrets.key"))
         if name == "notify" and s.load_demo and "ADVOCATES_FILE" not in os.environ:
             env["ADVOCATES_FILE"] = str(DEMO_ADVOCATES)  # the demo's fictional accounts
         return env
@@ -132,6 +145,16 @@ class Stack:
     def _write_state(self) -> None:
         pids = [p.pid for p in self.services.values()] + (self.broker.pids if self.broker else [])
         self.settings.state_file.write_text(json.dumps({"runner": os.getpid(), "children": pids}))
+
+
+def _secrets_key(path: Path) -> Path:
+    """The key accounts encrypts second-factor secrets with, made (0600) on first start."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(base64.b64encode(secrets.token_bytes(32)))
+    return path
 
 
 def _ready(url: str) -> bool:
@@ -157,8 +180,9 @@ def up(settings: StackSettings) -> int:
     try:
         print("Starting the broker and the services ...", flush=True)
         stack.start()
-        if settings.load_demo and asyncio.run(log_is_empty(stack.bootstrap_servers, topics.CASE_EVENTS)):
-            case_ids = load_demo(settings.url("intake"))
+        if settings.load_demo and settings.demo_mode and asyncio.run(
+                log_is_empty(stack.bootstrap_servers, topics.CASE_EVENTS)):
+            case_ids = load_demo(settings.url("intake"), settings.url("accounts"))
             print(f"Loaded the fictional demo scenario: {len(case_ids)} cases.", flush=True)
         _print_urls(stack)
         while not stopping:
@@ -178,6 +202,7 @@ def _print_urls(stack: Stack) -> None:
     where = "external cluster" if s.external_kafka else f"embedded, {s.broker}"
     print(
         "\nReady.\n"
+        f"  accounts  {s.url('accounts')}/docs   (log in: POST /sessions)\n"
         f"  intake    {s.url('intake')}/docs   (record what happens in a case)\n"
         f"  casefile  {s.url('casefile')}/cases   (cases and timelines)\n"
         f"  notify    {s.url('notify')}/alerts  (alerts: overdue inquiries, silent families, "

@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator
 import psycopg
 import pytest
 
+from contracts.topics import ACCOUNT_EVENTS
 from deploy.embedded import EmbeddedBroker
 from deploy.processes import free_port
 from deploy.topics import ensure_topics
-from contracts.topics import ACCOUNT_EVENTS
 from tests import support
 from tests.support import Topics
 

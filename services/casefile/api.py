@@ -13,6 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from sqlmodel import Session
 
+from contracts.access import Principal, Role, may_read_audit_trail, may_read_case
 from contracts.events import EVENT_TYPES, SubjectStatus
 from contracts.partial_dates import PartialDate, sort_key
 from contracts.values import CountryCode, RecipientKind
@@ -51,8 +52,26 @@ def get_clock(request: Request) -> Callable[[], datetime]:
     return request.app.state.clock
 
 
+async def get_principal(request: Request) -> Principal:
+    return await request.app.state.authenticator.principal(request)
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_case(session: Session, principal: Principal, case_id: UUID) -> None:
+    """404 for a case the person may not read, exactly as for one that does not exist: whether
+    another team works on someone is itself need-to-know."""
+    scope = queries.case_scope(session, case_id)
+    if scope is None or not may_read_case(principal, scope):
+        raise _not_found(case_id)
+
+
+def require(allowed: bool, what: str) -> None:
+    if not allowed:
+        raise HTTPException(403, f"your role may not {what}")
 
 
 def _not_found(case_id: UUID, as_of: str | None = None) -> HTTPException:
@@ -70,6 +89,7 @@ def _invalid(field: str, message: str) -> HTTPException:
 def list_cases(
     session: SessionDep,
     clock: ClockDep,
+    principal: PrincipalDep,
     response: Response,
     status: Annotated[list[CaseStatus], Query(description="Any of these statuses.")] = [],  # noqa: B006
     assignee: Annotated[str | None, Query(max_length=100)] = None,
@@ -87,7 +107,8 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[CaseListItem]:
-    """Case summaries, filtered and sorted; X-Total-Count gives how many match."""
+    """The cases you may read, filtered and sorted; X-Total-Count gives how many match."""
+    require(principal.role is not Role.ADMIN, "read cases")
     if None not in (min_days_since_last_contact, max_days_since_last_contact) and (
         min_days_since_last_contact > max_days_since_last_contact
     ):
@@ -100,7 +121,7 @@ def list_cases(
         min_days_since_last_contact=min_days_since_last_contact,
         max_days_since_last_contact=max_days_since_last_contact,
         opened_from=opened_from, opened_to=opened_to, recipient_country=recipient_country,
-        needs_attention=needs_attention,
+        needs_attention=needs_attention, visible_to=principal,
     )
     now = clock()
     rows, total = queries.list_cases(
@@ -112,8 +133,11 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, tags=["cases"])
-def get_case(case_id: UUID, session: SessionDep, as_of: AsOf = None) -> CaseDetail:
+def get_case(
+    case_id: UUID, session: SessionDep, principal: PrincipalDep, as_of: AsOf = None
+) -> CaseDetail:
     """The whole case: people, consent, status, inquiries, latest information, threats."""
+    require_case(session, principal, case_id)
     detail = views.case_detail(session, case_id, as_of=as_of)
     if detail is None:
         raise _not_found(case_id, as_of)
@@ -124,13 +148,13 @@ def get_case(case_id: UUID, session: SessionDep, as_of: AsOf = None) -> CaseDeta
 def get_timeline(
     case_id: UUID,
     session: SessionDep,
+    principal: PrincipalDep,
     as_of: AsOf = None,
     types: Annotated[list[EventTypeName], Query(
         alias="type", description="Only events of these types.")] = [],  # noqa: B006
 ) -> list[TimelineEntryPublic]:
     """The case's events in the order they happened in the world (partial dates vaguest first)."""
-    if not queries.case_known(session, case_id):
-        raise _not_found(case_id)
+    require_case(session, principal, case_id)
     entries = views.timeline(session, case_id, as_of=as_of, types=tuple(types))
     if as_of and not entries and not types:
         raise _not_found(case_id, as_of)
@@ -140,17 +164,21 @@ def get_timeline(
 @router.get("/recipients", response_model=list[RecipientPublic], tags=["recipients"])
 def list_recipients(
     session: SessionDep,
+    principal: PrincipalDep,
     country: CountryCode | None = None,
     kind: RecipientKind | None = None,
 ) -> list[RecipientPublic]:
-    """Per institution: inquiries sent and answered, median days to answer, share never answered."""
+    """Per institution: inquiries sent and answered, median days to answer, share never answered
+    (counts over every case, which name no one)."""
+    require(principal.role is not Role.ADMIN, "read case statistics")
     return views.recipient_stats(session, country=country, kind=kind.value if kind else None)
 
 
 @router.get("/cases/{case_id}/verification", response_model=CaseVerification, tags=["audit"])
-def verify_case(case_id: UUID, session: SessionDep) -> CaseVerification:
+def verify_case(case_id: UUID, session: SessionDep, principal: PrincipalDep) -> CaseVerification:
     """Check the hash chain of each of the case's streams as casefile holds them: the first
     event whose hash or prev_hash does not match, or a gap in the sequence."""
+    require_case(session, principal, case_id)
     audits = views.verify_case(session, case_id)
     if not audits:
         raise _not_found(case_id)
@@ -159,13 +187,18 @@ def verify_case(case_id: UUID, session: SessionDep) -> CaseVerification:
 
 
 @router.get("/verification", response_model=StoreVerification, tags=["audit"])
-def verify_everything(session: SessionDep) -> StoreVerification:
+def verify_everything(session: SessionDep, principal: PrincipalDep) -> StoreVerification:
     """The same check over every case casefile holds (`python -m services.casefile.verify`
-    checks the log itself)."""
+    checks the log itself); for auditors and supervisors."""
+    require(may_read_audit_trail(principal), "verify the whole store")
     return views.verify_store(session)
 
 
 @router.get("/attention", response_model=list[AttentionPublic], tags=["audit"])
-def list_attention(session: SessionDep, case_id: UUID | None = None) -> list[AttentionPublic]:
-    """Messages that could not be decoded or applied, and went to the dead-letter topic."""
+def list_attention(
+    session: SessionDep, principal: PrincipalDep, case_id: UUID | None = None
+) -> list[AttentionPublic]:
+    """Messages that could not be decoded or applied, and went to the dead-letter topic; for
+    auditors and supervisors."""
+    require(may_read_audit_trail(principal), "read the dead letters")
     return [AttentionPublic.model_validate(a) for a in queries.attention(session, case_id=case_id)]

@@ -16,6 +16,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from sqlalchemy import Engine, text
 
+from contracts.http_auth import authentication
 from services.casefile import dead_letters, store
 from services.casefile.api import router
 from services.casefile.config import Settings
@@ -134,12 +135,14 @@ def create_app(
         app.state.metrics = metrics
         app.state.clock = clock
         app.state.subscriber = subscriber
-        log.info("casefile_started", port=settings.http_port)
-        try:
-            yield
-        finally:
-            await broker.stop()
-            engine.dispose()
+        async with authentication(settings, settings.kafka_bootstrap_servers, clock) as auth:
+            app.state.authenticator = auth
+            log.info("casefile_started", port=settings.http_port)
+            try:
+                yield
+            finally:
+                await broker.stop()
+                engine.dispose()
 
     app = FastAPI(
         title="casefile",
@@ -162,6 +165,7 @@ def _add_operations_routes(app: FastAPI) -> None:
         checks = {
             "database": await asyncio.to_thread(_database_ok, state.engine),
             "broker": await state.broker.ping(timeout=2.0),
+            "revocations": state.authenticator.ready(),
         }
         consumer = getattr(state.subscriber, "consumer", None)
         try:

@@ -106,6 +106,7 @@ def _opened(case: CaseView, event: ReportReceived) -> dict:
         "subject_name": event.data.subject.name,
         "opened_at": event.occurred_at,
         "opened_sort": sort_key(event.occurred_at),
+        "team": event.data.team,
     }
 
 

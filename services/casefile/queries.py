@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from sqlalchemy import exists, func
+from sqlalchemy import exists, false, func, or_, true
 from sqlmodel import Session, col, select
 
+from contracts.access import CaseScope, Principal, Role
 from contracts.partial_dates import earliest_instant, latest_instant
 from services.casefile.projections import instant
 from services.casefile.store import CaseAttention, CaseEvent, CaseSummary, Inquiry
@@ -50,6 +51,25 @@ class CaseFilter:
     opened_to: str | None = None
     recipient_country: str | None = None
     needs_attention: bool | None = None
+    visible_to: Principal | None = None  # only the cases this person may read
+
+
+def visible_to(principal: Principal):
+    """The SQL form of contracts.access.may_read_case."""
+    if principal.role is Role.AUDITOR:
+        return true()
+    if principal.role not in (Role.CASEWORKER, Role.SUPERVISOR):
+        return false()
+    mine = CaseSummary.assignee == principal.account
+    if principal.team is None:
+        return mine
+    return or_(CaseSummary.team == principal.team, mine)
+
+
+def case_scope(session: Session, case_id: UUID) -> CaseScope | None:
+    row = session.exec(select(CaseSummary.team, CaseSummary.assignee).where(
+        CaseSummary.case_id == case_id)).first()
+    return CaseScope(team=row[0], assignee=row[1]) if row is not None else None
 
 
 def list_cases(
@@ -68,6 +88,8 @@ def list_cases(
 
 
 def _conditions(f: CaseFilter, now: datetime) -> Iterator:
+    if f.visible_to is not None:
+        yield visible_to(f.visible_to)
     if f.statuses:
         yield col(CaseSummary.status).in_(f.statuses)
     if f.assignee is not None:
@@ -136,10 +158,6 @@ def events_of(
             CaseEvent.event_id,
         )
     return list(session.exec(statement))
-
-
-def case_known(session: Session, case_id: UUID) -> bool:
-    return session.get(CaseSummary, case_id) is not None
 
 
 def attention(session: Session, *, case_id: UUID | None = None) -> list[CaseAttention]:

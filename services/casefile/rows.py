@@ -56,6 +56,7 @@ class CaseView(NamedTuple):
     subject_name: str | None = None
     opened_at: str | None = None
     opened_sort: str | None = None
+    team: str | None = None  # whose case it is (its report's), for the access rules
     assignee: str | None = None
     last_contact_at: str | None = None  # latest date the family heard from the subject
     last_contact_sort: str | None = None

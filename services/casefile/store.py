@@ -21,7 +21,7 @@ from services.casefile.projections import CaseView, EventRow, InquiryView
 
 V = TypeVar("V")
 
-READ_MODEL_VERSION = "3"
+READ_MODEL_VERSION = "4"
 """Bump whenever a read-model table changes shape: casefile then rebuilds them on start."""
 
 
@@ -35,6 +35,7 @@ class CaseSummary(SQLModel, table=True):
     subject_name: str | None = None
     opened_at: str | None = None
     opened_sort: str | None = Field(default=None, index=True)
+    team: str | None = Field(default=None, index=True)
     assignee: str | None = Field(default=None, index=True)
     last_contact_at: str | None = None
     last_contact_sort: str | None = None

@@ -1,6 +1,6 @@
 """A small typed client for intake's HTTP API, used by the demo loader and the tests.
 
-    async with IntakeClient.connect("http://127.0.0.1:8001", actor="caseworker-7") as intake:
+    async with IntakeClient.connect("http://127.0.0.1:8001", token=access_token) as intake:
         opened = await intake.record(ReportCase(...))
         await intake.record(RecordContactLost(...), case_id=opened.case_id)
 """
@@ -52,17 +52,20 @@ class IntakeRefused(Exception):
 
 
 class IntakeClient:
-    def __init__(self, http: httpx.AsyncClient, *, actor: str | None = None) -> None:
+    """Records commands as the account whose access token it holds (or whose `http` client
+    authenticates itself)."""
+
+    def __init__(self, http: httpx.AsyncClient, *, token: str | None = None) -> None:
         self._http = http
-        self._actor = actor
+        self._token = token
 
     @classmethod
     @asynccontextmanager
     async def connect(
-        cls, base_url: str, *, actor: str | None = None, timeout: float = 30.0
+        cls, base_url: str, *, token: str | None = None, timeout: float = 30.0
     ) -> AsyncIterator[IntakeClient]:
         async with httpx.AsyncClient(base_url=base_url, timeout=timeout) as http:
-            yield cls(http, actor=actor)
+            yield cls(http, token=token)
 
     async def record(
         self,
@@ -76,8 +79,8 @@ class IntakeClient:
         """Send one command; returns the recorded event's receipt or raises IntakeRefused."""
         path = path_for(command, case_id=case_id, inquiry_id=inquiry_id)
         headers = {}
-        if self._actor:
-            headers["X-Actor"] = self._actor
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         if if_match is not None:

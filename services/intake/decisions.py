@@ -15,8 +15,8 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 from uuid import UUID
 
-from contracts.chain import seal
 from contracts.access import CaseScope
+from contracts.chain import seal
 from contracts.events import (
     CaseAssigned,
     CaseClosed,

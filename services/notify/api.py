@@ -7,10 +7,11 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlmodel import Session
 
+from contracts.access import Principal, Role, may_read_case
 from contracts.alert_events import Deadline
 from services.notify import inbox, queries
 from services.notify.deadlines import explain
@@ -71,14 +72,23 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+async def get_principal(request: Request) -> Principal:
+    return await request.app.state.authenticator.principal(request)
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
-# Until accounts exist (issue 6) the advocate is whoever the client says it is.
-ActorDep = Annotated[str, Header(alias="X-Actor", min_length=1, max_length=100)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def _visible(session: Session, principal: Principal, alert_id: UUID) -> None:
+    """404 for an alert the person may not see, as for one that does not exist."""
+    if not queries.may_see_alert(session, principal, alert_id):
+        raise HTTPException(404, detail="no such alert")
 
 
 @router.get("/alerts", response_model=list[AlertPublic], tags=["alerts"])
 def list_alerts(
-    request: Request, response: Response, session: SessionDep,
+    request: Request, response: Response, session: SessionDep, principal: PrincipalDep,
     advocate: Annotated[str | None, Query(max_length=100)] = None,
     case_id: UUID | None = None, inquiry_id: UUID | None = None,
     kind: Literal["reminder", "overdue", "escalation", "family_silent",
@@ -86,42 +96,49 @@ def list_alerts(
     state: Literal["open", "snoozed", "acknowledged", "withdrawn", "all"] = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[AlertPublic]:
-    """Alerts, newest first: by default those waiting for someone now (an advocate's inbox
-    with `advocate=`); `state=all` for every alert. The total is in X-Total-Count."""
+    """The alerts you may see, newest first (your own; a supervisor's team's too; an
+    auditor's, all): by default those waiting for someone now, `advocate=` one advocate's
+    inbox, `state=all` every one. The total is in X-Total-Count."""
     now = request.app.state.clock()
-    where = queries.AlertFilter(advocate, case_id, inquiry_id, kind, state)
+    where = queries.AlertFilter(advocate, case_id, inquiry_id, kind, state, visible_to=principal)
     alerts, total = queries.list_alerts(session, where, now, limit=limit, offset=offset)
     response.headers["X-Total-Count"] = str(total)
     return _public(session, alerts, now)
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertPublic, tags=["alerts"])
-def get_alert(alert_id: UUID, request: Request, session: SessionDep) -> AlertPublic:
+def get_alert(
+    alert_id: UUID, request: Request, session: SessionDep, principal: PrincipalDep
+) -> AlertPublic:
+    _visible(session, principal, alert_id)
     alert = session.get(Alert, alert_id)
-    if alert is None:
-        raise HTTPException(404, detail=f"no alert {alert_id}")
     return _public(session, [alert], request.app.state.clock())[0]
 
 
 @router.post("/alerts/{alert_id}/acknowledgement", response_model=AlertPublic, tags=["alerts"])
-def acknowledge(alert_id: UUID, actor: ActorDep, request: Request, session: SessionDep):
-    """Take charge of an alert: it leaves every recipient's inbox."""
+def acknowledge(alert_id: UUID, principal: PrincipalDep, request: Request, session: SessionDep):
+    """Take charge of an alert (one addressed to you, or your team's as a supervisor): it
+    leaves every recipient's inbox."""
+    _may_act(session, principal, alert_id)
     return _act(request, session, lambda now, channels_of: inbox.acknowledge(
-        session, alert_id, actor, now=now, channels_of=channels_of))
+        session, alert_id, principal.account, now=now, channels_of=channels_of))
 
 
 @router.post("/alerts/{alert_id}/snooze", response_model=AlertPublic, tags=["alerts"])
-def snooze(alert_id: UUID, body: Snooze, actor: ActorDep, request: Request, session: SessionDep):
+def snooze(alert_id: UUID, body: Snooze, principal: PrincipalDep, request: Request,
+           session: SessionDep):
     """Put an alert aside until `until`; it comes back to the inbox then."""
+    _may_act(session, principal, alert_id)
     return _act(request, session, lambda now, channels_of: inbox.snooze(
-        session, alert_id, actor, body.until, now=now, channels_of=channels_of))
+        session, alert_id, principal.account, body.until, now=now, channels_of=channels_of))
 
 
 @router.get("/inquiries/{inquiry_id}/deadline", response_model=DeadlinePublic, tags=["deadlines"])
-def get_deadline(inquiry_id: UUID, session: SessionDep) -> DeadlinePublic:
+def get_deadline(inquiry_id: UUID, session: SessionDep, principal: PrincipalDep) -> DeadlinePublic:
     """The inquiry's deadline as notify last recorded it, and how it was worked out."""
     inquiry = queries.inquiry(session, inquiry_id)
-    if inquiry is None or inquiry.sent_at is None:
+    if inquiry is None or inquiry.sent_at is None or not may_read_case(
+            principal, queries.case_scope(session, inquiry.case_id)):
         raise HTTPException(404, detail=f"no inquiry {inquiry_id} is known to notify")
     deadline = Deadline.model_validate_json(inquiry.deadline) if inquiry.deadline else None
     return DeadlinePublic(
@@ -134,10 +151,12 @@ def get_deadline(inquiry_id: UUID, session: SessionDep) -> DeadlinePublic:
 @router.get("/advocates/{advocate}/digest", response_model=DigestPublic, tags=["alerts"])
 def get_digest(
     advocate: Annotated[str, Path(max_length=100)], request: Request, session: SessionDep,
-    day: date | None = None,
+    principal: PrincipalDep, day: date | None = None,
 ) -> DigestPublic:
     """One advocate's day: what waits for them (the most pressing first), what came, what
-    they dealt with."""
+    they dealt with. Your own, or any advocate's for an auditor."""
+    if advocate != principal.account and principal.role is not Role.AUDITOR:
+        raise HTTPException(403, detail="only your own digest")
     now = request.app.state.clock()
     day = day or now.date()
     found = queries.digest(session, advocate, day, now)
@@ -147,10 +166,16 @@ def get_digest(
 
 
 @router.get("/policies", tags=["deadlines"])
-def get_policies(request: Request) -> list[dict]:
+def get_policies(request: Request, principal: PrincipalDep) -> list[dict]:
     """The deadline policies in force, as loaded from their file."""
     return [p.model_dump(mode="json") | {"label": p.label}
             for p in request.app.state.ctx.book.policies]
+
+
+def _may_act(session: Session, principal: Principal, alert_id: UUID) -> None:
+    _visible(session, principal, alert_id)
+    if principal.role not in (Role.CASEWORKER, Role.SUPERVISOR):
+        raise HTTPException(403, detail="your role may not act on alerts")
 
 
 def _act(request: Request, session: Session, action) -> AlertPublic:

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from contracts.alert_events import DeliveryChannel
+from contracts.http_auth import authentication
 from services.notify import store
 from services.notify.api import router
 from services.notify.channels.email import EmailChannel
@@ -107,6 +108,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("notify", fmt=settings.log_format, level=settings.log_level)
+        exit_stack = contextlib.AsyncExitStack()
         senders = delivery_channels(settings)
         ctx = decision_context(settings, senders)
         engine = store.make_engine(settings.database_url)
@@ -155,6 +157,8 @@ def create_app(
         app.state.engine, app.state.broker, app.state.ctx = engine, broker, ctx
         app.state.clock, app.state.scheduler = clock, scheduler
         app.state.subscriber = subscriber
+        app.state.authenticator = await exit_stack.enter_async_context(
+            authentication(settings, settings.kafka_bootstrap_servers, clock))
         tasks = [asyncio.create_task(scheduler.run(), name="notify-scheduler"),
                  asyncio.create_task(deliverer.run(), name="notify-deliverer")]
         email = senders.get(DeliveryChannel.EMAIL)
@@ -173,6 +177,7 @@ def create_app(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await exit_stack.aclose()
             await broker.stop()
             for sender in senders.values():
                 if close := getattr(sender, "aclose", None):
@@ -207,8 +212,9 @@ def _add_health_routes(app: FastAPI) -> None:
             "database": await asyncio.to_thread(_database_ok, state.engine),
             "broker": await state.broker.ping(timeout=2.0),
             "caught_up": state.scheduler.judging,
+            "revocations": state.authenticator.ready(),
         }
-        ready = checks["database"] and checks["broker"]
+        ready = checks["database"] and checks["broker"] and checks["revocations"]
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 

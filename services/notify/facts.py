@@ -14,7 +14,13 @@ from datetime import UTC, date, datetime
 from sqlmodel import Session
 
 from contracts.alert_events import RecalculationCause
-from contracts.case_events import ContactLost, ContactRestored, FamilyCheckedIn, ThreatReported
+from contracts.case_events import (
+    ContactLost,
+    ContactRestored,
+    FamilyCheckedIn,
+    ReportReceived,
+    ThreatReported,
+)
 from contracts.casework_events import CaseAssigned, CaseClosed, CaseReopened
 from contracts.envelope import EventEnvelope
 from contracts.inquiry_events import (
@@ -145,6 +151,9 @@ def _threat(session: Session, event: ThreatReported) -> str:
 
 
 def _case_changed(watch: CaseWatch, event: EventEnvelope) -> str:
+    if isinstance(event, ReportReceived):
+        watch.team = event.data.team  # only who may see its alerts: nothing to decide on
+        return "case_opened"
     if isinstance(event, CaseAssigned):
         watch.assignee = event.data.assignee
     elif isinstance(event, CaseClosed):

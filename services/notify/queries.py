@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
-from sqlalchemy import or_
+from sqlalchemy import exists, false, or_, true
 from sqlmodel import Session, func, select
 
-from services.notify.store import Alert, AlertRecipient, Delivery, TrackedInquiry
+from contracts.access import CaseScope, Principal, Role
+from services.notify.store import Alert, AlertRecipient, CaseWatch, Delivery, TrackedInquiry
 
 STATES = ("open", "snoozed", "acknowledged", "withdrawn", "all")
 """`open`: waiting for someone and not snoozed now; `snoozed`: put aside until later."""
@@ -24,6 +25,38 @@ class AlertFilter:
     inquiry_id: UUID | None = None
     kind: str | None = None
     state: str = "open"
+    visible_to: Principal | None = None  # only the alerts this person may see
+
+
+def visible_to(principal: Principal):
+    """An advocate sees the alerts addressed to them; a supervisor also their team's; an
+    auditor every alert; an admin none."""
+    if principal.role is Role.AUDITOR:
+        return true()
+    if principal.role not in (Role.CASEWORKER, Role.SUPERVISOR):
+        return false()
+    mine = _addressed_to(principal.account)
+    if principal.role is Role.SUPERVISOR and principal.team is not None:
+        return or_(mine, exists().where(CaseWatch.case_id == Alert.case_id,
+                                        CaseWatch.team == principal.team))
+    return mine
+
+
+def _addressed_to(account: str):
+    return exists().where(AlertRecipient.alert_id == Alert.alert_id,
+                          AlertRecipient.account == account)
+
+
+def may_see_alert(session: Session, principal: Principal, alert_id: UUID) -> bool:
+    found = session.exec(select(Alert.alert_id).where(Alert.alert_id == alert_id,
+                                                      visible_to(principal))).first()
+    return found is not None
+
+
+def case_scope(session: Session, case_id: UUID) -> CaseScope:
+    watch = session.get(CaseWatch, case_id)
+    return CaseScope(team=watch.team if watch else None,
+                     assignee=watch.assignee if watch else None)
 
 
 def list_alerts(
@@ -31,9 +64,10 @@ def list_alerts(
 ) -> tuple[list[Alert], int]:
     """The matching alerts, newest first, and how many match in all."""
     statement = select(Alert)
+    if where.visible_to is not None:
+        statement = statement.where(visible_to(where.visible_to))
     if where.advocate is not None:
-        statement = statement.join(AlertRecipient, AlertRecipient.alert_id == Alert.alert_id
-                                   ).where(AlertRecipient.account == where.advocate)
+        statement = statement.where(_addressed_to(where.advocate))
     for column, value in ((Alert.case_id, where.case_id), (Alert.inquiry_id, where.inquiry_id),
                           (Alert.kind, where.kind)):
         if value is not None:
@@ -85,8 +119,7 @@ class Digest:
 def digest(session: Session, advocate: str, day: date, now: datetime) -> Digest:
     start = datetime.combine(day, time(), tzinfo=UTC)
     end = start + timedelta(days=1)
-    mine = select(Alert).join(AlertRecipient, AlertRecipient.alert_id == Alert.alert_id).where(
-        AlertRecipient.account == advocate)
+    mine = select(Alert).where(_addressed_to(advocate))
     pending, _ = list_alerts(session, AlertFilter(advocate=advocate), now, limit=1000, offset=0)
     pending.sort(key=lambda a: (KIND_ORDER.index(a.kind), a.due_at))
     raised = session.exec(select(func.count()).select_from(

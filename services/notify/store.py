@@ -11,7 +11,7 @@ from uuid import UUID
 from sqlalchemy import DateTime, Engine, Index, Text, TypeDecorator, UniqueConstraint, event, text
 from sqlmodel import Column, Field, SQLModel, create_engine, select
 
-STORE_VERSION = "3"
+STORE_VERSION = "4"
 """Bump whenever a table changes shape: notify then drops its store and replays the log."""
 
 
@@ -63,6 +63,7 @@ class CaseWatch(SQLModel, table=True):
     __tablename__ = "case_watch"
 
     case_id: UUID = Field(primary_key=True)
+    team: str | None = Field(default=None, index=True)  # the report's: whose case it is
     assignee: str | None = None
     closed: bool = False
     contact_lost: bool = False

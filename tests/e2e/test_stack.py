@@ -17,6 +17,7 @@ import pytest
 from deploy.demo import CASES
 from deploy.embedded import S3Ports
 from deploy.processes import free_port, port_open
+from services.accounts.demo import DEMO_PASSWORD
 from tests.support import eventually, read_topic
 
 pytestmark = pytest.mark.e2e
@@ -33,6 +34,7 @@ def stack_env(tmp_path: Path, database_url) -> dict[str, str]:
         "STACK_INTAKE_PORT": str(free_port()),
         "STACK_CASEFILE_PORT": str(free_port()),
         "STACK_NOTIFY_PORT": str(free_port()),
+        "STACK_ACCOUNTS_PORT": str(free_port()),
         "STACK_S3_PORT": str(s3.s3),
         "STACK_S3_MASTER_PORT": str(s3.master),
         "STACK_S3_VOLUME_PORT": str(s3.volume),
@@ -54,6 +56,13 @@ class RunningStack:
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.env[f'STACK_{service.upper()}_PORT']}"
+
+    def token(self, account: str) -> str:
+        """Log in as one of demo mode's fictional accounts."""
+        response = httpx.post(f"{self.url('accounts')}/sessions", timeout=10, json={
+            "account": account, "password": DEMO_PASSWORD})
+        response.raise_for_status()
+        return response.json()["access_token"]
 
     @property
     def kafka(self) -> str:
@@ -83,9 +92,9 @@ class RunningStack:
                 self.process.kill()
 
 
-async def _get(url: str) -> httpx.Response:
+async def _get(url: str, token: str) -> httpx.Response:
     async with httpx.AsyncClient(timeout=10) as client:
-        return await client.get(url)
+        return await client.get(url, headers={"Authorization": f"Bearer {token}"})
 
 
 async def _settled_timelines(stack: RunningStack, until) -> dict[str, list[str]]:
@@ -98,10 +107,12 @@ async def _settled_timelines(stack: RunningStack, until) -> dict[str, list[str]]
 
 
 async def _timelines(stack: RunningStack) -> dict[str, list[str]]:
-    cases = (await _get(f"{stack.url('casefile')}/cases")).json()
+    token = stack.token("auditor-demo")  # who reads every case
+    cases = (await _get(f"{stack.url('casefile')}/cases", token)).json()
     out = {}
     for case in cases:
-        timeline = (await _get(f"{stack.url('casefile')}/cases/{case['case_id']}/timeline")).json()
+        timeline = (await _get(f"{stack.url('casefile')}/cases/{case['case_id']}/timeline",
+                               token)).json()
         out[case["case_id"]] = [entry["event_id"] for entry in timeline]
     return out
 
@@ -111,9 +122,10 @@ async def test_make_up_runs_the_demo_and_a_full_restart_keeps_everything_once(st
     try:
         stack.wait_ready()
         assert "Loaded the fictional demo scenario: 2 cases." in stack.text()
+        auditor = stack.token("auditor-demo")
         alerts = await eventually(
-            lambda: _get(f"{stack.url('notify')}/alerts"), until=lambda r: len(r.json()) == 2
-        )
+            lambda: _get(f"{stack.url('notify')}/alerts", auditor),
+            until=lambda r: len(r.json()) == 2)
         raised = alerts.json()
         assert sorted(a["kind"] for a in raised) == ["escalation", "overdue"]
         assert {tuple(a["recipients"]) for a in raised} == {
@@ -122,7 +134,8 @@ async def test_make_up_runs_the_demo_and_a_full_restart_keeps_everything_once(st
         # answered before notify got to it) and 2 alerts; case 2: its 2 events
         timelines = await _settled_timelines(stack, until=lambda t: len(t) == 2 and sorted(
             len(v) for v in t.values())[0] == 2 and sorted(len(v) for v in t.values())[1] >= 9)
-        async with httpx.AsyncClient(base_url=stack.url("intake")) as intake:
+        async with httpx.AsyncClient(base_url=stack.url("intake"), headers={
+                "Authorization": f"Bearer {stack.token('caseworker-demo')}"}) as intake:
             created = await intake.post("/cases", json={
                 "subject": {"name": "Fictional Person"},
                 "reporter": {"name": "Fictional Relative", "relationship": "cousin"},
@@ -141,7 +154,8 @@ async def test_make_up_runs_the_demo_and_a_full_restart_keeps_everything_once(st
         again.wait_ready()
         assert "Loaded the fictional demo scenario" not in again.text(), "demo loaded twice"
         await eventually(lambda: _timelines(again), until=lambda t: t == timelines, timeout=30)
-        alerts_after = (await _get(f"{again.url('notify')}/alerts")).json()
+        alerts_after = (await _get(f"{again.url('notify')}/alerts",
+                                   again.token("auditor-demo"))).json()
         assert alerts_after == raised
         raised_on_log = [e for e in await read_topic(again.kafka, "alert-events")
                          if e["type"] == "alert_raised"]
@@ -180,6 +194,7 @@ async def test_an_external_kafka_is_used_instead_of_the_embedded_broker(kafka, t
         "STACK_INTAKE_PORT": str(free_port()),
         "STACK_CASEFILE_PORT": str(free_port()),
         "STACK_NOTIFY_PORT": str(free_port()),
+        "STACK_ACCOUNTS_PORT": str(free_port()),
         "STACK_LOAD_DEMO": "false",
     }
     stack = RunningStack(env, tmp_path / "external.out")
@@ -188,14 +203,16 @@ async def test_an_external_kafka_is_used_instead_of_the_embedded_broker(kafka, t
         assert f"kafka     {kafka} (external cluster)" in stack.text()
         assert not port_open(int(env["STACK_KAFKA_PORT"]))
         assert not (tmp_path / "var" / "broker").exists()
-        async with httpx.AsyncClient(base_url=stack.url("intake")) as intake:
+        async with httpx.AsyncClient(base_url=stack.url("intake"), headers={
+                "Authorization": f"Bearer {stack.token('caseworker-demo')}"}) as intake:
             created = await intake.post("/cases", json={
                 "subject": {"name": "Fictional Person"},
                 "reporter": {"name": "Fictional Relative", "relationship": "aunt"},
                 "summary": "Fictional: recorded against an external cluster.",
             })
         case_id = created.json()["case_id"]
-        await eventually(lambda: _get(f"{stack.url('casefile')}/cases/{case_id}"),
+        reader = stack.token("caseworker-demo")
+        await eventually(lambda: _get(f"{stack.url('casefile')}/cases/{case_id}", reader),
                          until=lambda r: r.status_code == 200)
         assert stack.interrupt() == 0
     finally:

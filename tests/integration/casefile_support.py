@@ -17,7 +17,7 @@ from services.casefile.app import create_app as create_casefile
 from services.casefile.checksum import read_model_checksum
 from services.casefile.log_reader import read_log
 from services.casefile.store import make_engine
-from tests.support import Topics, eventually, running
+from tests.support import CASEWORKER, Identity, Topics, eventually, running
 
 REPORT = {
     "subject": {"name": "Гүлнар Төлеуова"},
@@ -43,10 +43,13 @@ async def publish(
 
 
 @asynccontextmanager
-async def intake_and_casefile(intake_app, settings, **options) -> AsyncIterator[tuple]:
-    """Both services running in-process on the same topics: (intake, casefile) HTTP clients."""
+async def intake_and_casefile(
+    intake_app, settings, *, reader: Identity = CASEWORKER, **options
+) -> AsyncIterator[tuple]:
+    """Both services running in-process on the same topics: (intake, casefile) HTTP clients,
+    intake's as a caseworker, casefile's as `reader`."""
     async with running(intake_app) as intake:
-        async with running(create_casefile(settings, **options)) as casefile:
+        async with running(create_casefile(settings, **options), as_=reader) as casefile:
             yield intake, casefile
 
 

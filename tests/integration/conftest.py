@@ -12,7 +12,7 @@ from services.intake.config import Settings as IntakeSettings
 from services.notify import store as notify_store
 from services.notify.app import create_app as create_notify
 from services.notify.config import Settings as NotifySettings
-from tests.support import FakeClock, running
+from tests.support import AUDITOR, FakeClock, running
 
 NOTIFY_TICK = 0.05
 
@@ -66,10 +66,11 @@ def notify_settings(kafka, topics, database_url) -> NotifySettings:
 @pytest.fixture
 def start_notify(notify_settings, clock):
     """Start a fresh notify (a new process, as far as it can tell) on the same DB and topics;
-    `start_notify(deadline_policies_file=...)` starts it with other settings."""
-    def start(**changes):
+    `start_notify(deadline_policies_file=...)` starts it with other settings. Its client is an
+    auditor's (who sees every alert) unless `as_` says otherwise."""
+    def start(as_=AUDITOR, **changes):
         settings = NotifySettings.model_validate(notify_settings.model_dump() | changes)
-        return running(create_notify(settings, clock=clock))
+        return running(create_notify(settings, clock=clock), as_=as_)
 
     return start
 

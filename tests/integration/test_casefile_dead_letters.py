@@ -19,7 +19,7 @@ from tests.integration.casefile_support import (
     publish,
     until_caught_up,
 )
-from tests.support import Topics, read_topic, running
+from tests.support import AUDITOR, Topics, read_topic, running
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +52,7 @@ async def test_an_undecodable_message_is_dead_lettered_and_its_case_flagged(
     await publish(kafka, topics.alert_events, [POISON, valid_after_it], key=case_id)
     await publish(kafka, topics.case_events, [b"\x00 not even text"], key=known_only_from_poison)
 
-    async with running(create_casefile(casefile_settings)) as casefile:
+    async with running(create_casefile(casefile_settings), as_=AUDITOR) as casefile:
         await until_caught_up(casefile, kafka, topics)
         case = (await casefile.get(f"/cases/{case_id}")).json()
         only_poison = await casefile.get(f"/cases/{known_only_from_poison}")

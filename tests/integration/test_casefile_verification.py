@@ -35,7 +35,7 @@ from tests.integration.casefile_support import (
     record,
     until_caught_up,
 )
-from tests.support import read_topic, running
+from tests.support import AUDITOR, read_topic, running
 
 pytestmark = pytest.mark.integration
 
@@ -83,7 +83,7 @@ async def test_a_log_holding_both_versions_of_contact_lost_replays_through_the_u
     chain = legacy_and_current_contact_losses()
     await publish(kafka, topics.case_events, [encode_event(e) for e in chain.events],
                   key=str(chain.case_id))
-    async with running(create_casefile(casefile_settings)) as casefile:
+    async with running(create_casefile(casefile_settings), as_=AUDITOR) as casefile:
         await until_caught_up(casefile, kafka, topics)
         timeline = (await casefile.get(f"/cases/{chain.case_id}/timeline")).json()
         case = (await casefile.get(f"/cases/{chain.case_id}")).json()
@@ -112,7 +112,8 @@ def verify_cli(kafka: str, topics, *args: str) -> subprocess.CompletedProcess:
 async def test_verification_names_the_first_event_whose_hash_does_not_match(
     intake_app, casefile_settings, kafka, topics
 ):
-    async with intake_and_casefile(intake_app, casefile_settings) as (intake, casefile):
+    async with intake_and_casefile(intake_app, casefile_settings, reader=AUDITOR) as (
+            intake, casefile):
         intact = await open_case(intake)
         tampered = await open_case(intake)
         await record(intake, f"/cases/{tampered}/notes", {"text": "Fictional note."})
@@ -162,7 +163,7 @@ async def test_a_gap_in_the_sequence_is_reported(casefile_settings, kafka, topic
     missing_second = [chain.events[0], chain.events[2]]
     await publish(kafka, topics.case_events, [encode_event(e) for e in missing_second],
                   key=str(chain.case_id))
-    async with running(create_casefile(casefile_settings)) as casefile:
+    async with running(create_casefile(casefile_settings), as_=AUDITOR) as casefile:
         await until_caught_up(casefile, kafka, topics)
         verification = (await casefile.get(f"/cases/{chain.case_id}/verification")).json()
     cli = verify_cli(kafka, topics)

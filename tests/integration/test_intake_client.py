@@ -42,7 +42,7 @@ async def test_the_client_records_commands_and_raises_on_refusals(kafka, topics,
         clock=FakeClock(),
     )
     async with running(app) as http:
-        intake = IntakeClient(http, actor="caseworker-3")
+        intake = IntakeClient(http)  # its client authenticates as a caseworker
         opened = await intake.record(commands.ReportCase.model_validate({
             "subject": {"name": "张伟 (fictional)"},
             "reporter": {"name": "Fictional Neighbour", "relationship": "neighbour"},
@@ -78,7 +78,7 @@ async def test_the_client_records_clock_stops_extensions_and_check_ins(
         clock=FakeClock(),  # 2025-03-01 09:00 UTC
     )
     async with running(app) as http:
-        intake = IntakeClient(http, actor="caseworker-3")
+        intake = IntakeClient(http)  # its client authenticates as a caseworker
         opened = await intake.record(commands.ReportCase.model_validate({
             "subject": {"name": "Fictional Person"},
             "reporter": {"name": "Fictional Sister", "relationship": "sister"},

@@ -201,7 +201,8 @@ async def test_health_readiness_and_metrics(intake_app, start_notify, kafka, top
         metrics = (await notify.get("/metrics")).text
 
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": True, "broker": True, "caught_up": True}
+    assert ready.json()["checks"] == {"database": True, "broker": True, "caught_up": True,
+                                      "revocations": True}
     assert 'notify_events_recorded_total{type="alert_raised"} 2.0' in metrics
     assert 'notify_events_recorded_total{type="deadline_set"} 1.0' in metrics
     assert "notify_events_unpublished 0.0" in metrics

@@ -16,7 +16,7 @@ from tests.integration.notify_support import (
     record,
     send_inquiry,
 )
-from tests.support import eventually, running
+from tests.support import CASEWORKER, SUPERVISOR, bearer, eventually, running
 
 pytestmark = pytest.mark.integration
 
@@ -64,13 +64,13 @@ async def test_advocates_acknowledge_and_snooze_alerts_and_each_is_an_event(
         inbox = await eventually(lambda: alerts(notify, advocate="caseworker-7", kind="overdue"),
                                  until=lambda a: len(a) == 2)
         first, second = (a["alert_id"] for a in inbox)
-        as_7 = {"X-Actor": "caseworker-7"}
+        as_7 = bearer(CASEWORKER, clock.now)
 
         acknowledged = await notify.post(f"/alerts/{first}/acknowledgement", headers=as_7)
         twice = await notify.post(f"/alerts/{first}/acknowledgement", headers=as_7)
         by_another = await notify.post(f"/alerts/{first}/acknowledgement",
-                                       headers={"X-Actor": "caseworker-8"})
-        anonymous = await notify.post(f"/alerts/{first}/acknowledgement")
+                                       headers=bearer(SUPERVISOR, clock.now))
+        by_an_auditor = await notify.post(f"/alerts/{first}/acknowledgement")
         in_the_past = await notify.post(f"/alerts/{second}/snooze", headers=as_7,
                                         json={"until": "2025-01-01T00:00:00Z"})
         until = (clock.now + timedelta(days=2)).isoformat()
@@ -87,9 +87,9 @@ async def test_advocates_acknowledge_and_snooze_alerts_and_each_is_an_event(
     assert acknowledged.status_code == 200 and acknowledged.json()["state"] == "acknowledged"
     assert acknowledged.json()["acknowledged_by"] == "caseworker-7"
     assert twice.status_code == 200  # a double click records one event
-    assert by_another.status_code == 409
+    assert by_another.status_code == 409  # the team's supervisor, once someone took it
     assert by_another.json()["detail"]["rule"] == "alert_already_acknowledged"
-    assert anonymous.status_code == 422
+    assert by_an_auditor.status_code == 403  # auditors read, never act
     assert in_the_past.status_code == 422 and in_the_past.json()["detail"][0]["loc"] == [
         "body", "until"]
     assert snoozed.status_code == 200 and snoozed.json()["state"] == "snoozed"

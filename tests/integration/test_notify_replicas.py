@@ -24,7 +24,7 @@ from tests.integration.notify_support import (
     record,
     send_inquiry,
 )
-from tests.support import eventually, running
+from tests.support import AUDITOR, CASEWORKER, bearer, eventually, running
 
 pytestmark = pytest.mark.integration
 
@@ -52,8 +52,8 @@ async def test_two_replicas_sharing_the_partitions_raise_each_alert_once(
 ):
     replica = notify_settings.model_copy(update={"kafka_session_timeout_ms": 3_000})
     async with running(intake_app) as intake, \
-            running(create_notify(replica, clock=clock)) as one, \
-            running(create_notify(replica, clock=clock)) as two:
+            running(create_notify(replica, clock=clock), as_=AUDITOR) as one, \
+            running(create_notify(replica, clock=clock), as_=AUDITOR) as two:
         cases = [await open_case(intake) for _ in range(CASES)]
         for case_id in cases:
             await record(intake, f"/cases/{case_id}/assignment", {"assignee": "caseworker-7"})
@@ -93,7 +93,7 @@ async def test_a_store_rebuilt_from_the_log_carries_on_without_raising_anything_
             [overdue] = await eventually(lambda: alerts(notify, kind="overdue"),
                                          until=lambda a: len(a) == 1)
             acked = await notify.post(f"/alerts/{overdue['alert_id']}/acknowledgement",
-                                      headers={"X-Actor": "caseworker-7"})
+                                      headers=bearer(CASEWORKER, clock.now))
             assert acked.status_code == 200
             before = await notify_log_settled(kafka, topics, lambda e: of_type(
                 e, "alert_acknowledged"))

@@ -10,10 +10,9 @@ import pytest
 from pydantic import ValidationError
 
 from contracts import ContactLost, decode_event, encode_event
-from contracts.chain import seal
-from contracts.events import ContactLostData, LastContact
 from contracts.asyncapi import DOCUMENT, render
-from contracts.events import EVENT_TYPES
+from contracts.chain import seal
+from contracts.events import EVENT_TYPES, ContactLostData, LastContact
 from contracts.schemas import SCHEMA_DIR, rendered_schemas
 
 

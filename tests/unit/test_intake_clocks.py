@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services.intake import inquiry_clock_decisions, inquiry_decisions
 from services.intake import commands as c
+from services.intake import inquiry_clock_decisions, inquiry_decisions
 from services.intake.decisions import CaseState, InquiryNotFound, InvalidCommand, RuleViolated
 from tests.unit.intake_desk import INQUIRY, UNKNOWN, Desk
 

@@ -9,7 +9,11 @@ from datetime import datetime
 import pytest
 
 from services.notify.channels.message import (
-    AlertMessage, delivery_id, render_email, webhook_body, webhook_payload,
+    AlertMessage,
+    delivery_id,
+    render_email,
+    webhook_body,
+    webhook_payload,
 )
 from tests.unit.alert_messages import ALERT, CASE, fictional_alert
 

@@ -9,7 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from contracts.partial_dates import PartialDate, earliest_instant, latest_instant, precision, sort_key
+from contracts.partial_dates import (
+    PartialDate,
+    earliest_instant,
+    latest_instant,
+    precision,
+    sort_key,
+)
 
 partial_date = TypeAdapter(PartialDate)
 
