@@ -56,6 +56,8 @@ class DeadlinePublic(BaseModel):
 
 
 class Snooze(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{"until": "2025-03-05T09:00:00Z"}]}}
+
     until: AwareDatetime = Field(description="When the alert comes back to the inbox.")
 
 
