@@ -1,0 +1,103 @@
+"""Tokens across services: a session ended at accounts stops working in intake within moments
+(account-events), and an NGO's own OpenID Connect provider can stand in for accounts."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from services.accounts.app import create_app as create_accounts
+from services.accounts.config import Settings as AccountsSettings
+from services.accounts.signing import public_key_path
+from services.casefile.app import create_app as create_casefile
+from services.intake.app import create_app as create_intake
+from services.intake.config import Settings as IntakeSettings
+from tests.integration.notify_support import REPORT
+from tests.support import eventually, running
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def accounts_settings(kafka, topics, database_url, tmp_path) -> AccountsSettings:
+    return AccountsSettings(
+        database_url=database_url("accounts"), kafka_bootstrap_servers=kafka,
+        account_events_topic=topics.account_events, demo_mode=True,
+        signing_key_file=tmp_path / "keys" / "access-token.key",
+        secrets_key=base64.b64encode(secrets.token_bytes(32)).decode(),
+    )
+
+
+async def test_a_seized_phones_token_stops_working_in_intake_within_moments(
+    accounts_settings, kafka, topics, database_url, clock
+):
+    intake_settings = IntakeSettings(
+        kafka_bootstrap_servers=kafka, case_events_topic=topics.case_events,
+        account_events_topic=topics.account_events, database_url=database_url("intake"),
+        access_token_public_key_file=public_key_path(accounts_settings.signing_key_file))
+    async with running(create_accounts(accounts_settings, clock=clock), as_=None) as accounts:
+        login = {"account": "caseworker-demo", "password": "demo-password-not-for-real-use"}
+        phone = (await accounts.post("/sessions", json=login)).json()
+        laptop = (await accounts.post("/sessions", json=login)).json()
+        async with running(create_intake(intake_settings, clock=clock), as_=None) as intake:
+            def with_(opened):
+                return {"Authorization": f"Bearer {opened['access_token']}"}
+
+            before = await intake.post("/cases", json=REPORT, headers=with_(phone))
+            seized = await accounts.post("/accounts/caseworker-demo/sessions/revocation",
+                                         headers=with_(laptop), json={"reason": "device_seized"})
+            clock.advance(seconds=1)
+            refused = await eventually(
+                lambda: intake.post("/cases", json=REPORT, headers=with_(phone)),
+                until=lambda r: r.status_code == 401, timeout=15)
+            again = (await accounts.post("/sessions", json=login)).json()
+            after = await intake.post("/cases", json=REPORT, headers=with_(again))
+
+    assert before.status_code == 201 and before.json()["type"] == "report_received"
+    assert seized.status_code == 200
+    assert refused.json()["detail"] == "the session was ended"
+    assert after.status_code == 201  # a new login, from a device the advocate still holds
+
+
+def oidc_provider(tmp_path):
+    """An NGO's identity provider, as far as casefile can tell: its key set and its tokens."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps({"keys": [{**jwk, "kid": "ngo-2025", "use": "sig",
+                                          "alg": "RS256"}]}))
+
+    def token(now, **claims):
+        body = {"iss": "https://id.ngo.example.org", "aud": "casetracker", "sub": "aigerim",
+                "iat": now.timestamp(), "exp": now.timestamp() + 300,
+                "groups": ["staff", "ct-auditors"]}
+        return jwt.encode({**body, **claims}, key, algorithm="RS256",
+                          headers={"kid": "ngo-2025"})
+
+    return path, token
+
+
+async def test_tokens_of_an_oidc_provider_are_accepted_with_its_groups_mapped_to_roles(
+    casefile_settings, clock, tmp_path
+):
+    jwks, token = oidc_provider(tmp_path)
+    settings = casefile_settings.model_copy(update={
+        "oidc_issuer": "https://id.ngo.example.org", "oidc_jwks_file": jwks,
+        "oidc_role_claim": "groups", "oidc_role_map": {"ct-auditors": "auditor"}})
+    async with running(create_casefile(settings, clock=clock), as_=None) as casefile:
+        def get(bearer):
+            return casefile.get("/verification", headers={"Authorization": f"Bearer {bearer}"})
+
+        auditor = await get(token(clock.now))
+        no_role = await get(token(clock.now, groups=["staff"]))
+        other_audience = await get(token(clock.now, aud="another-system"))
+        expired = await get(token(clock.now, exp=clock.now.timestamp() - 600))
+
+    assert auditor.status_code == 200
+    assert no_role.status_code == 401 and no_role.json()["detail"] == "access token no known role"
+    assert other_audience.status_code == 401 and expired.status_code == 401
