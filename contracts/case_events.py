@@ -13,6 +13,8 @@ from contracts.values import (
     Consent,
     ContactChannel,
     LongText,
+    PersonalLongText,
+    PersonalShortText,
     Reporter,
     ShortText,
     Subject,
@@ -26,7 +28,7 @@ class ReportReceivedData(Value):
 
     subject: Subject
     reporter: Reporter
-    summary: LongText = Field(description="What the reporter told the caseworker.")
+    summary: PersonalLongText = Field(description="What the reporter told the caseworker.")
     consent: Consent = Field(
         default=Consent(),
         description="What the family agreed the case may be shared with; absent means nothing.",
@@ -50,7 +52,7 @@ class ContactLostDataV1(Value):
     omitted_at_default = frozenset({"channel"})
 
     last_contact_at: PartialDate = Field(description="Last time the family heard from the subject.")
-    circumstances: LongText = Field(description="How and where contact was lost.")
+    circumstances: PersonalLongText = Field(description="How and where contact was lost.")
     channel: ContactChannel | None = Field(
         default=None, description="How the family was last in touch with the subject."
     )
@@ -71,7 +73,7 @@ class LastContact(Value):
     channel: ContactChannel | None = Field(
         default=None, description="How the family was last in touch with the subject."
     )
-    place: ShortText | None = Field(
+    place: PersonalShortText | None = Field(
         default=None, description="Where the subject was when last heard from.",
         examples=["Ürümqi airport", "a relative's home in Ghulja (Yining)"],
     )
@@ -79,7 +81,7 @@ class LastContact(Value):
 
 class ContactLostData(Value):
     last_contact: LastContact
-    circumstances: LongText = Field(description="How and where contact was lost.")
+    circumstances: PersonalLongText = Field(description="How and where contact was lost.")
 
 
 class ContactLost(EventEnvelope):
@@ -96,7 +98,7 @@ class ContactLost(EventEnvelope):
 class ContactRestoredData(Value):
     restored_at: PartialDate = Field(description="When the family heard from the subject again.")
     channel: ContactChannel | None = Field(default=None, description="How the contact came back.")
-    circumstances: LongText = Field(
+    circumstances: PersonalLongText = Field(
         description="What the contact was like.",
         examples=["A short video call from an unknown number."],
     )
@@ -118,12 +120,12 @@ class Reliability(StrEnum):
 
 class InformationReceivedData(Value):
     received_at: PartialDate = Field(description="When the information reached the NGO.")
-    source: ShortText = Field(
+    source: PersonalShortText = Field(
         description="Where it came from, described without exposing the source more than needed.",
         examples=["a former detainee", "a neighbour of the family"],
     )
     reliability: Reliability = Field(description="How far the caseworker trusts it.")
-    content: LongText = Field(examples=["Said to be held in a camp near the city since 2018."])
+    content: PersonalLongText = Field(examples=["Said to be held in a camp near the city since 2018."])
 
 
 class InformationReceived(EventEnvelope):
@@ -148,7 +150,7 @@ class SubjectStatus(StrEnum):
 class StatusChangedData(Value):
     status: SubjectStatus = Field(description="The subject's situation from `effective_at` on.")
     effective_at: PartialDate = Field(description="Since when the status holds, as far as known.")
-    source: ShortText = Field(
+    source: PersonalShortText = Field(
         description="What the change is based on.",
         examples=["official response of 2025-02-20", "account of a released detainee"],
     )
@@ -186,7 +188,7 @@ class ThreatReportedData(Value):
     target: ThreatTarget = Field(description="Who was targeted.")
     kind: ThreatKind = Field(description="What was done to them.")
     happened_at: PartialDate = Field(description="When it happened.")
-    description: LongText = Field(
+    description: PersonalLongText = Field(
         examples=["Relatives in Xinjiang were told to make the family stop speaking to NGOs."]
     )
 
@@ -211,7 +213,7 @@ class PublicActionKind(StrEnum):
 class PublicActionTakenData(Value):
     kind: PublicActionKind
     taken_at: PartialDate = Field(description="When the action took place.")
-    description: LongText
+    description: PersonalLongText
     reference: ShortText | None = Field(
         default=None, description="E.g. the UN communication number or the article's address."
     )
@@ -231,7 +233,7 @@ class FamilyCheckedInData(Value):
         examples=["2025-03-04", "2025-03-04T10:30:00+06:00"],
     )
     channel: ContactChannel | None = Field(default=None, description="How they were in touch.")
-    note: LongText | None = Field(
+    note: PersonalLongText | None = Field(
         default=None, examples=["Called; the family is safe and has no news of him."]
     )
 

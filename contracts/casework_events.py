@@ -8,7 +8,8 @@ from typing import Literal
 from pydantic import Field
 
 from contracts.envelope import EventEnvelope
-from contracts.values import LongText, Sha256, Value, text
+from contracts.personal_data import personal
+from contracts.values import PersonalLongText, Sha256, Value, text
 
 MediaType = text(255, pattern=r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 AccountId = text(100)
@@ -18,7 +19,7 @@ MAX_EVIDENCE_BYTES = 20 * 1024**3
 
 
 class NoteAddedData(Value):
-    text: LongText = Field(examples=["Called the family; they have had no news since the spring."])
+    text: PersonalLongText = Field(examples=["Called the family; they have had no news since the spring."])
 
 
 class NoteAdded(EventEnvelope):
@@ -30,14 +31,14 @@ class NoteAdded(EventEnvelope):
 
 
 class EvidenceAttachedData(Value):
-    file_name: FileName = Field(examples=["court-notice-scan.pdf"])
+    file_name: personal(FileName) = Field(examples=["court-notice-scan.pdf"])
     media_type: MediaType = Field(examples=["application/pdf", "image/jpeg"])
     size_bytes: int = Field(ge=0, le=MAX_EVIDENCE_BYTES)
     sha256: Sha256 = Field(
         description="SHA-256 of the file's bytes (64 lowercase hex); the file is stored outside "
         "the log, and this digest is how it is found and shown to be unaltered."
     )
-    description: LongText | None = None
+    description: PersonalLongText | None = None
 
 
 class EvidenceAttached(EventEnvelope):
@@ -76,7 +77,7 @@ class CaseOutcome(StrEnum):
 
 class CaseClosedData(Value):
     outcome: CaseOutcome = Field(description="Why the NGO stopped working on the case.")
-    note: LongText | None = None
+    note: PersonalLongText | None = None
 
 
 class CaseClosed(EventEnvelope):
@@ -88,7 +89,7 @@ class CaseClosed(EventEnvelope):
 
 
 class CaseReopenedData(Value):
-    reason: LongText = Field(examples=["The family heard he was moved to another prison."])
+    reason: PersonalLongText = Field(examples=["The family heard he was moved to another prison."])
 
 
 class CaseReopened(EventEnvelope):
@@ -99,10 +100,37 @@ class CaseReopened(EventEnvelope):
     data: CaseReopenedData
 
 
+class ErasureReason(StrEnum):
+    FAMILY_REQUEST = "family_request"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    SAFETY = "safety"
+    LEGAL_OBLIGATION = "legal_obligation"
+    DATA_MINIMISATION = "data_minimisation"
+    OTHER = "other"
+
+
+class SubjectErasedData(Value):
+    reason: ErasureReason = Field(description="Why; a code, not text, since text would be "
+                                              "personal data and outlive the erasure.")
+
+
+class SubjectErased(EventEnvelope):
+    """An admin erased the subject's personal data: the case's key is destroyed for good."""
+
+    # Every personal field of every event of the case, on the log and in every store and
+    # backup, can never be read again; the events themselves, their hashes and this record
+    # remain, so the history stays verifiable.
+
+    type: Literal["subject_erased"] = "subject_erased"
+    schema_version: Literal[1] = 1
+    data: SubjectErasedData
+
+
 CASEWORK_EVENT_TYPES: tuple[type[EventEnvelope], ...] = (
     NoteAdded,
     EvidenceAttached,
     CaseAssigned,
     CaseClosed,
     CaseReopened,
+    SubjectErased,
 )

@@ -78,10 +78,13 @@ from contracts.casework_events import (
     CaseOutcome,
     CaseReopened,
     CaseReopenedData,
+    ErasureReason,
     EvidenceAttached,
     EvidenceAttachedData,
     NoteAdded,
     NoteAddedData,
+    SubjectErased,
+    SubjectErasedData,
 )
 from contracts.envelope import EventEnvelope
 from contracts.inquiry_events import (
@@ -194,8 +197,8 @@ __all__ = [
     "ThreatReportedData", "ThreatTarget",
     # casework_events
     "CaseAssigned", "CaseAssignedData", "CaseClosed", "CaseClosedData", "CaseOutcome",
-    "CaseReopened", "CaseReopenedData", "EvidenceAttached", "EvidenceAttachedData", "NoteAdded",
-    "NoteAddedData",
+    "CaseReopened", "CaseReopenedData", "ErasureReason", "EvidenceAttached",
+    "EvidenceAttachedData", "NoteAdded", "NoteAddedData", "SubjectErased", "SubjectErasedData",
     # inquiry_events
     "DeadlineExtended", "DeadlineExtendedData", "InquiryPaused", "InquiryPausedData",
     "InquiryResumed", "InquiryResumedData", "FollowUpSent", "FollowUpSentData", "InquiryOverdue",

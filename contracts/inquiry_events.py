@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, Field
 
 from contracts.envelope import EventEnvelope
 from contracts.partial_dates import PartialDate
-from contracts.values import Channel, LongText, Recipient, ShortText, Value
+from contracts.values import Channel, PersonalLongText, Recipient, ShortText, Value
 
 Reference = ShortText
 
@@ -73,7 +73,7 @@ class OfficialResponseReceivedData(Value):
 
     inquiry_id: UUID = Field(description="The inquiry being answered.")
     received_at: PartialDate
-    summary: LongText
+    summary: PersonalLongText
     classification: ResponseClassification | None = Field(
         default=None,
         description="What kind of answer it is. Null means not classified (yet): responses "
@@ -93,7 +93,7 @@ class OfficialResponseReceived(EventEnvelope):
 class InquiryWithdrawnData(Value):
     inquiry_id: UUID = Field(description="The inquiry withdrawn; its deadline no longer runs.")
     withdrawn_at: PartialDate
-    reason: LongText | None = Field(
+    reason: PersonalLongText | None = Field(
         default=None, examples=["Sent to the wrong consulate; a new inquiry replaces it."]
     )
 
@@ -111,7 +111,7 @@ class InquiryPausedData(Value):
     paused_on: date = Field(
         description="First day that does not count towards the deadline.", examples=["2025-03-03"]
     )
-    reason: LongText | None = Field(
+    reason: PersonalLongText | None = Field(
         default=None, examples=["The embassy asked for the birth certificate; waiting for it."]
     )
 
@@ -144,7 +144,7 @@ class DeadlineExtendedData(Value):
     due_at: AwareDatetime = Field(
         description="The new response deadline; it replaces the policy's and any earlier one."
     )
-    reason: LongText | None = Field(
+    reason: PersonalLongText | None = Field(
         default=None, examples=["The ministry promised an answer after the holidays."]
     )
 

@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from contracts.partial_dates import PartialDate
+from contracts.personal_data import personal
 
 AS_RECORDED = {"as_recorded": True}
 """Validation context for events read back from a store or the log: text is not re-cleaned."""
@@ -76,6 +77,12 @@ PhoneNumber = text(40, pattern=r"^\+?[0-9 ()./-]{3,40}$")
 EmailAddress = text(254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MessengerHandle = text(100)
 PostalAddress = text(1000, line_breaks=True)
+
+PersonalShortText = personal(ShortText)
+"""A line of personal data (a name, a place): encrypted inside events."""
+
+PersonalLongText = personal(LongText)
+"""Free text, which may tell anything about anyone: encrypted inside events."""
 
 TeamName = text(100, pattern=r"^[a-z0-9][a-z0-9._-]{0,99}$")
 """The team a case belongs to (from the account of whoever recorded its report)."""
@@ -131,7 +138,7 @@ class NameKind(StrEnum):
 class PersonName(Value):
     """One more way the subject's name is written: another script, a transliteration, an alias."""
 
-    value: ShortText = Field(examples=["Aigul Saparova", "艾古丽·萨帕尔", "ئايگۈل"])
+    value: PersonalShortText = Field(examples=["Aigul Saparova", "艾古丽·萨帕尔", "ئايگۈل"])
     kind: NameKind
 
 
@@ -149,7 +156,7 @@ class IdentityDocument(Value):
     """An identity document of the subject, which institutions need to find the person."""
 
     kind: IdentityDocumentKind
-    number: DocumentNumber = Field(examples=["N00000000"])
+    number: personal(DocumentNumber) = Field(examples=["N00000000"])
     issuing_country: CountryCode | None = None
 
 
@@ -160,17 +167,17 @@ class Subject(Value):
         {"other_names", "date_of_birth", "citizenships", "identity_documents", "last_known_place"}
     )
 
-    name: ShortText = Field(description="Name as the family gives it, in any script.")
+    name: PersonalShortText = Field(description="Name as the family gives it, in any script.")
     other_names: list[PersonName] = Field(
         default=[], max_length=20,
         description="The same person's name in other scripts, transliterations or aliases.",
     )
-    date_of_birth: PartialDate | None = Field(
+    date_of_birth: personal(PartialDate) | None = Field(
         default=None, description="As precise as the family knows it, e.g. '1984' or '1984-03'."
     )
     citizenships: list[CountryCode] = Field(default=[], max_length=5)
     identity_documents: list[IdentityDocument] = Field(default=[], max_length=10)
-    last_known_place: ShortText | None = Field(
+    last_known_place: PersonalShortText | None = Field(
         default=None, description="Where the subject was last known to be.",
         examples=["Ghulja (Yining), Xinjiang"],
     )
@@ -179,16 +186,16 @@ class Subject(Value):
 class ContactDetails(Value):
     """How the NGO can reach a reporter; every part optional."""
 
-    phone: PhoneNumber | None = Field(
+    phone: personal(PhoneNumber) | None = Field(
         default=None, examples=["+7 700 000 0000"]
     )
-    email: EmailAddress | None = Field(
+    email: personal(EmailAddress) | None = Field(
         default=None, examples=["family@example.org"]
     )
-    messenger: MessengerHandle | None = Field(
+    messenger: personal(MessengerHandle) | None = Field(
         default=None, description="Messenger and handle.", examples=["Telegram @example_family"]
     )
-    address: PostalAddress | None = None
+    address: personal(PostalAddress) | None = None
 
 
 class Reporter(Value):
@@ -196,7 +203,7 @@ class Reporter(Value):
 
     omitted_at_default = frozenset({"contact"})
 
-    name: ShortText = Field(description="Reporter's name, in any script.")
+    name: PersonalShortText = Field(description="Reporter's name, in any script.")
     relationship: ShortText = Field(
         description="Relationship to the subject.", examples=["daughter", "brother", "colleague"]
     )
