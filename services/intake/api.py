@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from typing import Annotated
 from uuid import UUID, uuid4
 
@@ -23,6 +24,7 @@ from services.intake.commands import (
     AttachEvidence,
     CloseCase,
     Command,
+    EraseSubject,
     ExtendDeadline,
     PauseInquiry,
     RecordContactLost,
@@ -92,7 +94,8 @@ async def get_meta(
         str | None, Header(min_length=1, max_length=255, description="Retry-safe: one event per key.")
     ] = None,
 ) -> CommandMeta:
-    digest = hashlib.sha256()
+    # Keyed: a body holds names, and a plain digest of a short one could be guessed.
+    digest = hmac.new(request.app.state.fingerprint_key, digestmod=hashlib.sha256)
     for part in (principal.account, request.method, request.url.path, if_match or ""):
         digest.update(part.encode() + b"\0")
     digest.update(await request.body())
@@ -112,7 +115,7 @@ MetaDep = Annotated[CommandMeta, Depends(get_meta)]
 
 async def record(
     intake: Intake, meta: CommandMeta, response: Response, case_id: UUID | None,
-    command: Command, decide: Decide,
+    command: Command, decide: Decide, *, erasure: bool = False,
 ) -> Recorded:
     expected = command.expected_version
     if meta.if_match is not None and expected is not None and meta.if_match != expected:
@@ -123,7 +126,7 @@ async def record(
         case_id=case_id, decide=decide, principal=meta.principal,
         correlation_id=meta.correlation_id,
         expected_version=expected if expected is not None else meta.if_match,
-        idempotency_key=meta.idempotency_key, fingerprint=meta.fingerprint,
+        idempotency_key=meta.idempotency_key, fingerprint=meta.fingerprint, erasure=erasure,
     ))
     event = outcome.event
     response.headers["ETag"] = f'"{event.sequence}"'
@@ -275,6 +278,24 @@ async def reopen_case(
 ):
     return await record(intake, meta, response, case_id, command,
                         lambda case, ctx: casework_decisions.reopen_case(case, command, ctx))
+
+
+@router.post(
+    "/cases/{case_id}/erasure", **CREATED,
+    summary="Erase the subject's personal data for good (admin, password entered again)",
+    description="Destroys the case's key: every name, contact detail, document number, place "
+    "and text of the case becomes unreadable everywhere, on the log, in every store and "
+    "backup; the events, their hash chain and this record of the erasure remain. Only an "
+    "admin who entered their password again in the last minutes "
+    "(`POST /sessions/reauthentication` at accounts) may do it; nothing more is recorded on "
+    "the case afterwards.",
+)
+async def erase_subject(
+    case_id: UUID, command: EraseSubject, intake: IntakeDep, meta: MetaDep, response: Response
+):
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: casework_decisions.erase_subject(case, command, ctx),
+                        erasure=True)
 
 
 # --- inquiries to institutions ----------------------------------------------------------------

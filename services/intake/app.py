@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 
 from contracts.http_auth import authentication
+from contracts.keystore import KeyStore
 from services.intake import store
 from services.intake.api import router
 from services.intake.config import Settings
@@ -61,9 +62,13 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             batch_size=settings.relay_batch_size,
             idle_poll_seconds=settings.relay_idle_poll_seconds,
         )
-        intake = Intake(engine=engine, clock=clock, on_commit=relay.wake)
+        keys = KeyStore.from_settings(settings)
+        keys.prepare()
+        intake = Intake(engine=engine, clock=clock, keys=keys, on_commit=relay.wake)
         app.state.engine, app.state.relay, app.state.intake = engine, relay, intake
         app.state.broker, app.state.clock = broker, clock
+        app.state.fingerprint_key = keys.master.derive("intake idempotency fingerprint")
+        await asyncio.to_thread(intake.erase_pending_keys)
         async with authentication(settings, settings.kafka_bootstrap_servers, clock) as auth:
             app.state.authenticator = auth
             intake.start()
@@ -75,6 +80,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
                 await intake.stop()
                 await relay.stop()
                 engine.dispose()
+                keys.dispose()
 
     app = FastAPI(
         title="intake",

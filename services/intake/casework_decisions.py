@@ -13,8 +13,17 @@ from contracts.casework_events import (
     EvidenceAttachedData,
     NoteAdded,
     NoteAddedData,
+    SubjectErased,
+    SubjectErasedData,
 )
-from services.intake.commands import AddNote, AssignCase, AttachEvidence, CloseCase, ReopenCase
+from services.intake.commands import (
+    AddNote,
+    AssignCase,
+    AttachEvidence,
+    CloseCase,
+    EraseSubject,
+    ReopenCase,
+)
 from services.intake.decisions import CaseState, Context, RuleViolated
 
 
@@ -52,5 +61,14 @@ def reopen_case(case: CaseState, command: ReopenCase, ctx: Context) -> CaseReope
     if not case.closed:
         raise RuleViolated("case_not_closed", "only a closed case can be reopened")
     return ctx.event(
-        CaseReopened, case, ctx.today(), CaseReopenedData(reason=command.reason), reopens=True
+        CaseReopened, case, ctx.today(), CaseReopenedData(reason=command.reason),
+        on_closed_case=True,
     )
+
+
+def erase_subject(case: CaseState, command: EraseSubject, ctx: Context) -> SubjectErased:
+    """Recorded on open and closed cases alike; the key is destroyed once it is committed."""
+    if case.erased:
+        raise RuleViolated("subject_already_erased", "the subject was already erased")
+    return ctx.event(SubjectErased, case, ctx.today(), SubjectErasedData(reason=command.reason),
+                     on_closed_case=True)

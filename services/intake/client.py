@@ -32,6 +32,7 @@ PATHS: dict[type[commands.Command], str] = {
     commands.AssignCase: "/cases/{case_id}/assignment",
     commands.CloseCase: "/cases/{case_id}/closure",
     commands.ReopenCase: "/cases/{case_id}/reopening",
+    commands.EraseSubject: "/cases/{case_id}/erasure",
     commands.SendInquiry: "/cases/{case_id}/inquiries",
     commands.SendFollowUp: "/cases/{case_id}/inquiries/{inquiry_id}/follow-ups",
     commands.RecordResponse: "/cases/{case_id}/inquiries/{inquiry_id}/responses",

@@ -22,6 +22,7 @@ from contracts.casework_events import (
     MAX_EVIDENCE_BYTES,
     AccountId,
     CaseOutcome,
+    ErasureReason,
     FileName,
     MediaType,
 )
@@ -203,6 +204,15 @@ class ReopenCase(Command):
     model_config = example(reason="Fictional example: the family reports he was detained again.")
 
     reason: LongText
+
+
+class EraseSubject(Command):
+    """An admin, having entered their password again within minutes, erases the subject's
+    personal data for good (the case's key is destroyed)."""
+
+    model_config = example(reason="family_request")
+
+    reason: ErasureReason
 
 
 class SendInquiry(Command):

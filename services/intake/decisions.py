@@ -28,8 +28,10 @@ from contracts.events import (
     InquiryWithdrawn,
     OfficialResponseReceived,
     ReportReceived,
+    SubjectErased,
 )
 from contracts.partial_dates import earliest_instant
+from contracts.personal_data import encrypt_personal_data
 
 E = TypeVar("E", bound=EventEnvelope)
 
@@ -88,6 +90,7 @@ class CaseState:
     team: str | None = None  # whose case it is (report_received), for the access rules
     assignee: str | None = None  # who it is assigned to (case_assigned)
     scope_recorded: bool = True  # False in a state stored before intake kept team and assignee
+    erased: bool = False  # subject_erased: its key is destroyed, nothing more is recorded
 
     @property
     def scope(self) -> CaseScope:
@@ -118,6 +121,7 @@ class CaseState:
             "sent_at": {k: v.sent_at for k, v in inquiries.items() if v.sent_at is not None},
             "paused_on": {k: v.paused_on.isoformat() for k, v in inquiries.items() if v.paused},
             "scope": {"team": self.team, "assignee": self.assignee},
+            **({"erased": True} if self.erased else {}),
         }
 
     @classmethod
@@ -134,14 +138,14 @@ class CaseState:
         scope = doc.get("scope")
         return cls(case_id, version, head_hash, bool(doc.get("closed")), inquiries,
                    team=(scope or {}).get("team"), assignee=(scope or {}).get("assignee"),
-                   scope_recorded=scope is not None)
+                   scope_recorded=scope is not None, erased=bool(doc.get("erased")))
 
 
 def evolve(state: CaseState | None, event: EventEnvelope) -> CaseState:
     """The case state after one of its events."""
     state = state or CaseState(case_id=event.case_id)
     inquiries = dict(state.inquiries)
-    closed, team, assignee = state.closed, state.team, state.assignee
+    closed, team, assignee, erased = state.closed, state.team, state.assignee, state.erased
 
     def change(inquiry_id: UUID, **facts: Any) -> None:
         inquiries[inquiry_id] = replace(inquiries.get(inquiry_id, Inquiry()), **facts)
@@ -165,9 +169,12 @@ def evolve(state: CaseState | None, event: EventEnvelope) -> CaseState:
             team = event.data.team
         case CaseAssigned():
             assignee = event.data.assignee
+        case SubjectErased():
+            erased = True
     return replace(
         state, version=event.sequence, head_hash=event.hash, closed=closed,
         inquiries=MappingProxyType(inquiries), team=team, assignee=assignee, scope_recorded=True,
+        erased=erased,
     )
 
 
@@ -179,30 +186,44 @@ def fold(events: Iterable[EventEnvelope]) -> CaseState | None:
     return state
 
 
+Encryption = Callable[[UUID], Callable[[str], str]]
+"""Given a case id, what encrypts one personal field with that case's key."""
+
+
 @dataclass(frozen=True)
 class Context:
-    """Who is recording, when, and where new ids come from (injected so tests control them)."""
+    """Who is recording, when, where new ids come from, and how personal data is encrypted
+    (injected, so tests control them and the decisions stay pure)."""
 
     now: datetime
     actor: str
     correlation_id: UUID
     new_id: Callable[[], UUID]
     team: str | None = None  # of the person recording: a case they open is their team's
+    encryption: Encryption | None = None  # None only in tests of the decisions themselves
 
     def event(
         self, event_type: type[E], case: CaseState | None, occurred_at: str, data: Any,
-        *, reopens: bool = False,
+        *, on_closed_case: bool = False,
     ) -> E:
-        """The next event of the case, sealed into its hash chain.
+        """The next event of the case, its personal data encrypted, sealed into its hash chain.
 
-        Every event is built here, so the closed-case rule cannot be forgotten by a command.
+        Every event is built here, so neither the closed-case rule nor the erased-subject rule
+        nor encryption can be forgotten by a command.
         """
-        if case is not None and case.closed and not reopens:
+        if case is not None and case.erased:
+            raise RuleViolated("subject_erased",
+                               "the subject was erased; nothing more is recorded on this case")
+        if case is not None and case.closed and not on_closed_case:
             raise RuleViolated("case_closed", "the case is closed; reopen it before recording more")
+        event_id = self.new_id()
+        case_id = case.case_id if case else self.new_id()
+        if self.encryption is not None:
+            data = encrypt_personal_data(data, self.encryption(case_id))
         return seal(
             event_type,
-            event_id=self.new_id(),
-            case_id=case.case_id if case else self.new_id(),
+            event_id=event_id,
+            case_id=case_id,
             sequence=case.version + 1 if case else 1,
             prev_hash=case.head_hash if case else None,
             occurred_at=occurred_at,

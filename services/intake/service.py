@@ -20,8 +20,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
-from contracts.access import Principal, may_open_case, may_record_on_case
-from contracts.events import EventEnvelope
+from contracts.access import Principal, may_erase_subject, may_open_case, may_record_on_case
+from contracts.events import EventEnvelope, SubjectErased
+from contracts.keystore import KeyStore
 from services.intake import decisions, store
 
 log = structlog.get_logger()
@@ -61,6 +62,7 @@ class Submission:
     expected_version: int | None = None
     idempotency_key: str | None = None
     fingerprint: str = ""
+    erasure: bool = False  # erases the subject: an admin's, with the password entered again
 
 
 @dataclass(frozen=True)
@@ -75,12 +77,14 @@ class Intake:
         *,
         engine: Engine,
         clock: Callable[[], datetime],
+        keys: KeyStore | None = None,
         on_commit: Callable[[], None] = lambda: None,
         new_id: Callable[[], UUID] = uuid4,
         max_batch: int = 200,
     ) -> None:
         self._engine = engine
         self._clock = clock
+        self._keys = keys
         self._on_commit = on_commit
         self._new_id = new_id
         self._max_batch = max_batch
@@ -133,14 +137,20 @@ class Intake:
             try:
                 with store.writing(self._engine) as session:
                     results = self._decide_batch(session, [s for s, _ in batch])
+                    if self._keys is not None:  # the keys before the events encrypted with them
+                        self._keys.store_made()
                     session.commit()
                 self._log(results)
+                self._erase_keys(results)
                 return results
             except (store.StreamConflict, IntegrityError):
                 log.info("write_conflict_retrying", attempt=attempt, batch=len(batch))
             except OperationalError as exc:
                 log.error("store_unavailable", error=type(exc).__name__)
                 return [StoreUnavailable("the store could not commit") for _ in batch]
+            finally:
+                if self._keys is not None:
+                    self._keys.forget_made()  # of a batch that was not committed
         if len(batch) > 1:  # isolate the command that keeps conflicting
             return [r for item in batch for r in self._commit_batch([item])]
         return [StoreUnavailable("the case is being written concurrently; retry")]
@@ -169,10 +179,19 @@ class Intake:
                 if earlier.fingerprint != submission.fingerprint:
                     raise IdempotencyKeyReused(submission.idempotency_key)
                 return Outcome(batch.event(earlier.event_id), replayed=True)
-        case, principal = None, submission.principal
+        case, principal, now = None, submission.principal, self._clock()
         if submission.case_id is None:
             if not may_open_case(principal):
                 raise NotPermitted("only caseworkers and supervisors of a team open cases")
+        elif submission.erasure:
+            if not may_erase_subject(principal):
+                raise NotPermitted("only an admin erases a subject")
+            if not principal.authenticated_recently(now):
+                raise NotPermitted("enter your password again first "
+                                   "(POST /sessions/reauthentication)")
+            case = batch.case(submission.case_id)
+            if case is None:
+                raise decisions.CaseNotFound(submission.case_id)
         else:
             case = batch.case(submission.case_id)
             # Another team's case answers as if it did not exist: its existence is need-to-know.
@@ -181,14 +200,47 @@ class Intake:
             if submission.expected_version not in (None, case.version):
                 raise StaleVersion(submission.expected_version, case.version)
         ctx = decisions.Context(
-            now=self._clock(), actor=principal.account, team=principal.team,
+            now=now, actor=principal.account, team=principal.team,
             correlation_id=submission.correlation_id, new_id=self._new_id,
+            encryption=self._encryption,
         )
         event = submission.decide(case, ctx)
         batch.append(decisions.evolve(case, event), event)
         if submission.idempotency_key is not None:
             batch.remember(submission.idempotency_key, submission.fingerprint, event.event_id)
         return Outcome(event)
+
+    def _encryption(self, case_id: UUID) -> Callable[[str], str]:
+        if self._keys is None:
+            raise RuntimeError("intake has no key store: personal data cannot be encrypted")
+        return self._keys.cipher_for_writing(case_id).encrypt
+
+    def _erase_keys(self, results: list[Outcome | Exception]) -> None:
+        """Destroy the keys of the subjects just erased. Only once the erasure is committed:
+        a key is never gone without the record of who erased it and why. Should this fail,
+        `erase_pending_keys` (at every start) finishes the job."""
+        erased = [r.event.case_id for r in results
+                  if isinstance(r, Outcome) and isinstance(r.event, SubjectErased) and not r.replayed]
+        if erased and self._keys is not None:
+            try:
+                self._keys.erase(erased)
+                for case_id in erased:
+                    log.info("subject_key_destroyed", case_id=str(case_id))
+            except Exception as exc:
+                log.error("subject_key_not_yet_destroyed", error=type(exc).__name__,
+                          cases=len(erased))
+
+    def erase_pending_keys(self) -> int:
+        """Destroy any key whose subject was erased but which is still in the key store
+        (intake stopped, or the key store failed, right after the erasure); how many."""
+        if self._keys is None:
+            return 0
+        erased = store.erased_case_ids(self._engine)
+        pending = set(erased) - self._keys.erased(erased)
+        if pending:
+            self._keys.erase(pending)
+            log.warning("pending_erasures_completed", cases=len(pending))
+        return len(pending)
 
     @staticmethod
     def _log(results: list[Outcome | Exception]) -> None:

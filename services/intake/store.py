@@ -310,6 +310,14 @@ def mark_published(engine: Engine, positions: Sequence[int]) -> None:
         session.commit()
 
 
+def erased_case_ids(engine: Engine) -> list[UUID]:
+    """Cases whose subject was erased (rare: a scan of the events is fine at start-up)."""
+    with engine.connect() as connection:
+        connection.execution_options(**READS_ONLY)
+        rows = connection.execute(select(CaseEvent.case_id).where(CaseEvent.type == "subject_erased"))
+        return [row[0] for row in rows]
+
+
 def outbox_size(engine: Engine) -> int:
     with engine.connect() as connection:
         connection.execution_options(**READS_ONLY)

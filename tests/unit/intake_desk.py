@@ -31,7 +31,7 @@ INQUIRY = c.SendInquiry(
 class Desk:
     """One case being worked on: decides commands with a fixed clock and folds the events."""
 
-    def __init__(self) -> None:
+    def __init__(self, encryption=None) -> None:
         ids = count(1)
         self.ctx = Context(
             now=NOW,
@@ -39,6 +39,7 @@ class Desk:
             team="almaty",
             correlation_id=UUID(int=999),
             new_id=lambda: UUID(int=next(ids)),
+            encryption=encryption,
         )
         self.events = [case_decisions.open_case(REPORT, self.ctx)]
         self.state = evolve(None, self.events[0])

@@ -115,6 +115,8 @@ def record_everything(desk: Desk) -> None:
     desk.do(inquiry_decisions.withdraw_inquiry, other, c.WithdrawInquiry(reason="Fictional."))
     desk.close()
     desk.do(casework_decisions.reopen_case, c.ReopenCase(reason="Fictional: new information."))
+    desk.close()
+    desk.do(casework_decisions.erase_subject, c.EraseSubject(reason="family_request"))
 
 
 def test_every_event_type_is_recorded_in_sequence_on_one_hash_chain(desk):
