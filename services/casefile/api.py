@@ -14,10 +14,12 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from sqlmodel import Session
 
 from contracts.access import Principal, Role, may_read_audit_trail, may_read_case
+from contracts.keystore import KeyStore
 from contracts.events import EVENT_TYPES, SubjectStatus
 from contracts.partial_dates import PartialDate, sort_key
 from contracts.values import CountryCode, RecipientKind
 from services.casefile import queries, views
+from services.casefile.personal import readable, readable_each, shown
 from services.casefile.projections import AWAITING_REPORT, CLOSED, OPEN
 from services.casefile.public import (
     AttentionPublic,
@@ -52,6 +54,10 @@ def get_clock(request: Request) -> Callable[[], datetime]:
     return request.app.state.clock
 
 
+def get_keys(request: Request) -> KeyStore:
+    return request.app.state.keys
+
+
 async def get_principal(request: Request) -> Principal:
     return await request.app.state.authenticator.principal(request)
 
@@ -59,6 +65,7 @@ async def get_principal(request: Request) -> Principal:
 SessionDep = Annotated[Session, Depends(get_session)]
 ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+KeysDep = Annotated[KeyStore, Depends(get_keys)]
 
 
 def require_case(session: Session, principal: Principal, case_id: UUID) -> None:
@@ -67,6 +74,12 @@ def require_case(session: Session, principal: Principal, case_id: UUID) -> None:
     scope = queries.case_scope(session, case_id)
     if scope is None or not may_read_case(principal, scope):
         raise _not_found(case_id)
+
+
+def _erased(session: Session, case_id: UUID) -> bool:
+    """Erased now, whatever date a view is as of: the key is gone for every date."""
+    summary = queries.case_summary(session, case_id)
+    return summary is not None and summary.erased_at is not None
 
 
 def require(allowed: bool, what: str) -> None:
@@ -90,6 +103,7 @@ def list_cases(
     session: SessionDep,
     clock: ClockDep,
     principal: PrincipalDep,
+    keys: KeysDep,
     response: Response,
     status: Annotated[list[CaseStatus], Query(description="Any of these statuses.")] = [],  # noqa: B006
     assignee: Annotated[str | None, Query(max_length=100)] = None,
@@ -129,19 +143,20 @@ def list_cases(
         descending=sort.startswith("-"), limit=limit, offset=offset,
     )
     response.headers["X-Total-Count"] = str(total)
-    return views.case_list(rows, now)
+    return readable_each(views.case_list(rows, now), keys, lambda item: item.case_id,
+                         lambda item: item.erased_at is not None)
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, tags=["cases"])
 def get_case(
-    case_id: UUID, session: SessionDep, principal: PrincipalDep, as_of: AsOf = None
+    case_id: UUID, session: SessionDep, principal: PrincipalDep, keys: KeysDep, as_of: AsOf = None
 ) -> CaseDetail:
     """The whole case: people, consent, status, inquiries, latest information, threats."""
     require_case(session, principal, case_id)
     detail = views.case_detail(session, case_id, as_of=as_of)
     if detail is None:
         raise _not_found(case_id, as_of)
-    return detail
+    return readable(detail, shown(keys, case_id, erased=_erased(session, case_id)))
 
 
 @router.get("/cases/{case_id}/timeline", response_model=list[TimelineEntryPublic], tags=["cases"])
@@ -149,6 +164,7 @@ def get_timeline(
     case_id: UUID,
     session: SessionDep,
     principal: PrincipalDep,
+    keys: KeysDep,
     as_of: AsOf = None,
     types: Annotated[list[EventTypeName], Query(
         alias="type", description="Only events of these types.")] = [],  # noqa: B006
@@ -158,7 +174,8 @@ def get_timeline(
     entries = views.timeline(session, case_id, as_of=as_of, types=tuple(types))
     if as_of and not entries and not types:
         raise _not_found(case_id, as_of)
-    return entries
+    show = shown(keys, case_id, erased=_erased(session, case_id))
+    return [readable(entry, show) for entry in entries]
 
 
 @router.get("/recipients", response_model=list[RecipientPublic], tags=["recipients"])

@@ -17,6 +17,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from sqlalchemy import Engine, text
 
 from contracts.http_auth import authentication
+from contracts.keystore import KeyStore
 from services.casefile import dead_letters, store
 from services.casefile.api import router
 from services.casefile.config import Settings
@@ -97,6 +98,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("casefile", fmt=settings.log_format, level=settings.log_level)
+        keys = KeyStore.from_settings(settings)  # refuses to start without the master key
+        keys.prepare()
         engine = store.make_engine(settings.database_url)
         broker = KafkaBroker(
             settings.kafka_bootstrap_servers, acks="all",
@@ -129,8 +132,10 @@ def create_app(
         except BaseException:
             await broker.stop()
             engine.dispose()
+            keys.dispose()
             raise
         app.state.engine = engine
+        app.state.keys = keys
         app.state.broker = broker
         app.state.metrics = metrics
         app.state.clock = clock
@@ -143,6 +148,7 @@ def create_app(
             finally:
                 await broker.stop()
                 engine.dispose()
+                keys.dispose()
 
     app = FastAPI(
         title="casefile",

@@ -22,6 +22,7 @@ from contracts.events import (
     EventEnvelope,
     InformationReceived,
     ReportReceived,
+    SubjectErased,
     ThreatReported,
 )
 from contracts.partial_dates import sort_key
@@ -49,6 +50,13 @@ class Threat:
 
 
 @dataclass(frozen=True)
+class Erasure:
+    erased_at: str
+    reason: str
+    by: str
+
+
+@dataclass(frozen=True)
 class CaseFile:
     case: CaseView
     inquiries: list[InquiryView]
@@ -60,6 +68,7 @@ class CaseFile:
     information_received: int = 0
     threats: list[Threat] = field(default_factory=list)
     closed_outcome: str | None = None
+    erasure: Erasure | None = None
     events: int = 0
 
 
@@ -121,6 +130,9 @@ def fold_case(events: Iterable[tuple[str, EventEnvelope]]) -> CaseFile | None:
             details["closed_outcome"] = event.data.outcome.value
         elif isinstance(event, CaseReopened):
             details["closed_outcome"] = None
+        elif isinstance(event, SubjectErased):
+            details["erasure"] = Erasure(erased_at=instant(event.recorded_at),
+                                         reason=event.data.reason.value, by=event.actor)
     if case is None:
         return None
     details["threats"].sort(key=lambda t: (sort_key(t.happened_at), t.recorded_at, t.event_id))

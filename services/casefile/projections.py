@@ -21,6 +21,7 @@ from contracts.events import (
     EventEnvelope,
     ReportReceived,
     StatusChanged,
+    SubjectErased,
     ThreatReported,
 )
 from contracts.partial_dates import latest_instant
@@ -134,6 +135,10 @@ def _reopened(case: CaseView, event: CaseReopened) -> dict:
     return {"status": case.subject_status or OPEN}
 
 
+def _erased(case: CaseView, event: SubjectErased) -> dict:
+    return {"erased_at": instant(event.recorded_at)}
+
+
 def flag_for_attention(case: CaseView | None, case_id: UUID) -> CaseView:
     """The case after one of its messages was dead-lettered: it needs a person to look."""
     case = case or CaseView(case_id=case_id)
@@ -203,5 +208,5 @@ def _last_moment(when: str) -> str:
 _case_rule = rules_by_class(
     (ReportReceived, _opened), (ContactLost, _contact_lost), (ContactRestored, _contact_restored),
     (StatusChanged, _subject_status), (CaseAssigned, _assigned), (ThreatReported, _threatened),
-    (CaseClosed, _closed), (CaseReopened, _reopened),
+    (CaseClosed, _closed), (CaseReopened, _reopened), (SubjectErased, _erased),
 )

@@ -36,6 +36,8 @@ class CaseListItem(_FromRows):
     needs_attention: bool = Field(
         description="A message about this case could not be applied; see its attention list."
     )
+    erased_at: str | None = Field(
+        default=None, description="When the subject was erased: personal fields read \"[erased]\".")
 
 
 class InquiryPublic(_FromRows):
@@ -86,6 +88,12 @@ class AttentionPublic(_FromRows):
     reason: str
 
 
+class ErasurePublic(_FromRows):
+    erased_at: str
+    reason: str
+    by: str = Field(description="The admin who erased the subject.")
+
+
 class CaseDetail(BaseModel):
     case_id: UUID
     as_of: str | None = Field(
@@ -102,6 +110,9 @@ class CaseDetail(BaseModel):
     last_contact_at: str | None
     contact_state: str | None
     closed_outcome: str | None
+    erasure: ErasurePublic | None = Field(
+        default=None, description="Set once the subject was erased: every personal field of the "
+        "case reads \"[erased]\", in every view, as of any date.")
     last_sequence: int
     last_recorded_at: str | None
     events: int = Field(description="How many events the view was folded from.")

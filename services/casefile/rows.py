@@ -70,6 +70,7 @@ class CaseView(NamedTuple):
     inquiries_answered: int = 0
     threats_reported: int = 0
     attention: int = 0  # messages of this case that could not be applied (see dead letters)
+    erased_at: str | None = None  # when its subject was erased (its key destroyed)
 
 
 class InquiryView(NamedTuple):

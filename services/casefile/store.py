@@ -21,7 +21,7 @@ from services.casefile.projections import CaseView, EventRow, InquiryView
 
 V = TypeVar("V")
 
-READ_MODEL_VERSION = "4"
+READ_MODEL_VERSION = "5"
 """Bump whenever a read-model table changes shape: casefile then rebuilds them on start."""
 
 
@@ -49,6 +49,7 @@ class CaseSummary(SQLModel, table=True):
     inquiries_answered: int
     threats_reported: int
     attention: int
+    erased_at: str | None = None
 
 
 class Inquiry(SQLModel, table=True):

@@ -1,0 +1,61 @@
+"""Personal data, shown to the people allowed to read a case, and only to them.
+
+casefile stores every personal field as it is on the log, encrypted with its case's key; it
+decrypts only while answering someone the access rules let read the case (the routes check
+that first). An erased subject's fields show as erased, fields whose key is not at hand
+(a log restored without its key store) as unreadable: never as ciphertext, never as a guess.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from contracts.keystore import KeyErased, KeyStore, KeyUnavailable
+from contracts.personal_data import ERASED, UNREADABLE, FieldCipher, Reveal, UndecryptableField, reveal
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def shown(keys: KeyStore, case_id: UUID, *, erased: bool = False) -> Reveal:
+    """How the case's encrypted fields read; its key is looked up at the first one only."""
+    opened: list[FieldCipher | str | None] = [ERASED] if erased else []
+
+    def show(value: str) -> str:
+        if not opened:
+            try:
+                opened.append(keys.cipher(case_id))
+            except KeyErased:
+                opened.append(ERASED)
+            except KeyUnavailable:
+                opened.append(None)
+        cipher = opened[0]
+        if cipher is None:
+            return UNREADABLE
+        if isinstance(cipher, str):
+            return cipher
+        try:
+            return cipher.decrypt(value)
+        except UndecryptableField:
+            return UNREADABLE
+
+    return show
+
+
+def readable(model: M, show: Reveal) -> M:
+    """The model with every encrypted field decrypted (or marked erased or unreadable)."""
+    return type(model).model_validate(reveal(model.model_dump(mode="json"), show))
+
+
+def readable_each(models: list[M], keys: KeyStore, case_of, erased_of=lambda _: False) -> list[M]:
+    """A list of models of several cases: each decrypted with its own case's key."""
+    shows: dict[UUID, Reveal] = {}
+    result = []
+    for model in models:
+        case_id = case_of(model)
+        if case_id not in shows:
+            shows[case_id] = shown(keys, case_id, erased=erased_of(model))
+        result.append(readable(model, shows[case_id]))
+    return result
