@@ -4,12 +4,13 @@ Each case opens with its report and goes on with a realistic mix: contact lost a
 (the oldest cases in contact_lost's version 1, the rest in version 2), family check-ins,
 information of every reliability, status changes, reprisals, public actions, notes, evidence,
 assignments, inquiries with follow-ups, pauses, extensions, answers and withdrawals, and the
-occasional closing and reopening. Notify's stream of each case (bench.fictional_alerts) holds
+occasional closing and reopening, and now and then a subject erased. Notify's stream of each case (bench.fictional_alerts) holds
 what notify would write: deadlines by its own rules and policies, and alerts with their
 lifecycle; a quarter of the inquiries go unanswered past their deadline (any answer comes
 after the alert). Every event is sealed and chained per stream exactly as intake and notify
-do, so the log verifies. The same seed gives the same log. Every name, place and text is
-fictional.
+do, so the log verifies, with every personal field encrypted by the case's key as intake
+encrypts it (keys and nonces drawn from the seed: the same seed gives the same log). Every
+name, place and text is fictional.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from uuid import UUID
 from bench.fictional_alerts import NotifySide
 from contracts import encode_event
 from contracts.chain import seal
+from contracts.personal_data import FieldCipher, encrypt_personal_data
 from contracts.events import (
     CaseAssigned,
     CaseAssignedData,
@@ -66,6 +68,8 @@ from contracts.events import (
     ReportReceivedData,
     StatusChanged,
     StatusChangedData,
+    SubjectErased,
+    SubjectErasedData,
     ThreatReported,
     ThreatReportedData,
 )
@@ -89,6 +93,7 @@ INSTITUTIONS = [
 ]
 PLACES = ["Fictional border post", "Fictional town", "Fictional airport", "Fictional market"]
 START = datetime(2018, 1, 1, 9, 0, tzinfo=UTC)
+ERASED_EVERY = 50  # one case in so many ends with its subject erased
 
 
 @dataclass(frozen=True)
@@ -106,11 +111,14 @@ class _Stream:
 
     case_id: UUID
     name: str
+    cipher: FieldCipher | None = None  # intake's stream: its personal data is encrypted
     events: int = 0
     head: str | None = None
 
     def seal(self, event_type: type[EventEnvelope], **fields) -> EventEnvelope:
         self.events += 1
+        if self.cipher is not None:
+            fields["data"] = encrypt_personal_data(fields["data"], self.cipher.encrypt)
         event = seal(event_type, case_id=self.case_id, sequence=self.events, prev_hash=self.head,
                      **fields)
         self.head = event.hash
@@ -138,21 +146,27 @@ def generate(cases: int, events: int, *, seed: int = 7) -> Iterator[Message]:
     for number in range(cases):
         case_id = _uuid(rng)
         case_rng, opened = random.Random(rng.getrandbits(64)), START + timedelta(hours=number)
-        case = _Case(number, case_rng, _Stream(case_id, CASE), opened, legacy=number < cases // 3,
+        cipher = FieldCipher(case_id, case_rng.randbytes(32), nonces=case_rng.randbytes)
+        case = _Case(number, case_rng, _Stream(case_id, CASE, cipher), opened,
+                     legacy=number < cases // 3,
                      notify=NotifySide(_Stream(case_id, ALERT).seal, case_rng, opened))
         count = per_case + (1 if number < extra else 0)
         yield from _case_events(case, count)
 
 
 def _case_events(case: _Case, count: int) -> Iterator[Message]:
+    erased = count > 2 and case.number % ERASED_EVERY == ERASED_EVERY - 1
     yield _message(case, _report(case))
     yield _message(case, _contact_lost(case, _past(case)))
-    for _ in range(count - 2):
+    for _ in range(count - 2 - erased):
         event = _next_event(case)
         yield _message(case, event)
         # On another topic, so its place among the case's events does not matter.
         for decided in case.notify.after(event):
             yield _message(case, decided)
+    if erased:  # the case's last event: nothing is recorded on it afterwards
+        yield _message(case, case.case.seal(SubjectErased, **_envelope(case, _today(case), "admin-1"),
+                                            data=SubjectErasedData(reason="family_request")))
 
 
 def _message(case: _Case, event: EventEnvelope) -> Message:

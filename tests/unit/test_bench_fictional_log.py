@@ -10,6 +10,7 @@ from contracts import EVENT_TYPES, decode_event
 from contracts.alert_events import ALERT_EVENT_TYPES, AlertKind
 from contracts.chain import verify_chain
 from contracts.partial_dates import earliest_instant
+from contracts.personal_data import unencrypted_personal_fields
 from services.notify import rules
 from services.notify.deadlines import InquiryFacts, compute_deadline
 
@@ -43,15 +44,23 @@ def test_the_log_holds_every_event_type_and_both_versions_of_contact_lost():
     assert set(versions) == {1, 2}
 
 
-def test_nothing_is_recorded_on_a_closed_case_but_its_reopening():
+def test_nothing_is_recorded_on_a_closed_case_but_its_reopening_or_erasure():
     last_type: dict = {}
     for message in LOG:
         if message.stream != CASE:
             continue
         event = decode_event(message.value)
         if last_type.get(event.case_id) == "case_closed":
-            assert event.type == "case_reopened"
+            assert event.type in ("case_reopened", "subject_erased")
+        assert last_type.get(event.case_id) != "subject_erased"
         last_type[event.case_id] = event.type
+
+
+def test_every_personal_field_is_encrypted_as_intake_encrypts_it():
+    for message in LOG:
+        if message.stream == CASE:
+            assert unencrypted_personal_fields(decode_event(message.value)) == []
+    assert b"Fictional Person" not in b"".join(m.value for m in LOG)
 
 
 def test_the_same_seed_gives_the_same_log():
