@@ -40,7 +40,8 @@ CASES = [
             },
             "reporter": {
                 "name": "Aigerim Demova (fictional)", "relationship": "sister",
-                "contact": {"email": "family@example.org", "messenger": "Telegram @demo_family"},
+                "contact": {"phone": "+7 000 555 0142", "email": "family@example.org",
+                            "messenger": "Telegram @demo_family"},
             },
             "summary": "Fictional demo case: left for a family visit across the border and never returned.",
             "consent": {"share_with_un_bodies": True, "share_with_partner_ngos": True},
@@ -82,7 +83,8 @@ CASES = [
                 "date_of_birth": "1961",
                 "citizenships": ["CN"],
             },
-            "reporter": {"name": "Daniyar Example (fictional)", "relationship": "son"},
+            "reporter": {"name": "Daniyar Example (fictional)", "relationship": "son",
+                         "contact": {"phone": "+996 000 555 0199"}},
             "summary": "Fictional demo case: detained according to a neighbour; no official word since.",
             # no "consent": the family agreed to nothing yet, so nothing is shared (the default)
             "reported_at": "2020-11",

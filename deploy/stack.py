@@ -24,6 +24,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
+from contracts.keystore import write_new_master_key
 from deploy import processes
 from deploy.demo import load_demo
 from deploy.embedded import EmbeddedBroker, S3Ports
@@ -126,6 +127,8 @@ class Stack:
             env["DEMO_MODE"] = "true" if s.demo_mode else "false"
             if "SECRETS_KEY" not in os.environ and "SECRETS_KEY_FILE" not in os.environ:
                 env["SECRETS_KEY_FILE"] = str(_secrets_key(keys / "accounts-secrets.key"))
+        if name in ("intake", "casefile"):  # the services that read or write personal data
+            env |= _key_store_env(s.data_dir, keys)
         if name == "notify" and s.load_demo and "ADVOCATES_FILE" not in os.environ:
             env["ADVOCATES_FILE"] = str(DEMO_ADVOCATES)  # the demo's fictional accounts
         return env
@@ -155,6 +158,21 @@ def _secrets_key(path: Path) -> Path:
         with os.fdopen(fd, "wb") as out:
             out.write(base64.b64encode(secrets.token_bytes(32)))
     return path
+
+
+def _key_store_env(data_dir: Path, keys: Path) -> dict[str, str]:
+    """The case keys, unless the environment names its own: a key store under the data
+    directory, and the master key that wraps its keys, made (0600) on first start. On a real
+    installation keep the master key elsewhere (a secret store) than the key store."""
+    env = {}
+    if "KEYSTORE_DATABASE_URL" not in os.environ:
+        env["KEYSTORE_DATABASE_URL"] = f"sqlite:///{(data_dir / 'keystore.db').resolve()}"
+    if "MASTER_KEY" not in os.environ and "MASTER_KEY_FILE" not in os.environ:
+        master = keys / "master.key"
+        if not master.exists():
+            write_new_master_key(master)
+        env["MASTER_KEY_FILE"] = str(master)
+    return env
 
 
 def _ready(url: str) -> bool:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 import psycopg
 import pytest
 
+from contracts.keystore import write_new_master_key
 from contracts.topics import ACCOUNT_EVENTS
 from deploy.embedded import EmbeddedBroker
 from deploy.processes import free_port
@@ -33,6 +34,24 @@ def test_issuer(tmp_path_factory) -> Iterator[support.TestIssuer]:
         os.environ.pop("ACCESS_TOKEN_PUBLIC_KEY_FILE", None)
     else:
         os.environ["ACCESS_TOKEN_PUBLIC_KEY_FILE"] = previous
+
+
+@pytest.fixture(scope="session", autouse=True)
+def key_store(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """The case keys of every service under test: one master key and one key store for the
+    session, set in the environment, as the stack runner sets them for intake and casefile."""
+    directory = tmp_path_factory.mktemp("case-keys")
+    write_new_master_key(directory / "master.key")
+    settings = {"MASTER_KEY_FILE": str(directory / "master.key"),
+                "KEYSTORE_DATABASE_URL": f"sqlite:///{directory / 'keystore.db'}"}
+    previous = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    yield settings
+    for name, value in previous.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
+from uuid import UUID
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -21,6 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
 from contracts.access import Role
+from contracts.keystore import KeyStore, KeyStoreSettings
+from contracts.personal_data import reveal, shown_with
 from deploy.processes import free_port, spawn, stop, wait_until
 from services.accounts.signing import TokenFacts, access_token, public_pem
 
@@ -66,8 +69,11 @@ class TestIssuer:
         self.public_key_file.write_bytes(public_pem(self.key.public_key()))
 
     def token(self, who: Identity, now: datetime, *, session_id: str = "test-session",
-              lifetime: timedelta = timedelta(minutes=10)) -> str:
-        facts = TokenFacts(who.account, Role(who.role), who.team, session_id, auth_time=now)
+              lifetime: timedelta = timedelta(minutes=10),
+              password_entered: datetime | None = None) -> str:
+        """A token issued `now`, whose session's password was entered then (or as given)."""
+        facts = TokenFacts(who.account, Role(who.role), who.team, session_id,
+                           auth_time=password_entered or now)
         return access_token(self.key, facts, now, lifetime)
 
 
@@ -111,6 +117,19 @@ async def running(app: FastAPI, *, as_: Identity | None = CASEWORKER) -> AsyncIt
             auth=AsIdentity(as_, clock) if as_ is not None else None,
         ) as client:
             yield client
+
+
+def decrypted(message: dict) -> dict:
+    """A message off the log with its personal fields decrypted, as an authorised reader
+    sees them: with the session's key store (tests/conftest.py sets it up)."""
+    settings = KeyStoreSettings(keystore_database_url=os.environ["KEYSTORE_DATABASE_URL"],
+                                master_key_file=Path(os.environ["MASTER_KEY_FILE"]))
+    keys = KeyStore.from_settings(settings)
+    try:
+        cipher = keys.cipher(UUID(message["case_id"]))
+    finally:
+        keys.dispose()
+    return {**message, "data": reveal(message["data"], shown_with(cipher))}
 
 
 async def eventually(

@@ -23,12 +23,16 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def intake_app(kafka, topics, database_url, clock):
-    settings = IntakeSettings(
+def intake_settings(kafka, topics, database_url) -> IntakeSettings:
+    return IntakeSettings(
         kafka_bootstrap_servers=kafka, case_events_topic=topics.case_events,
         database_url=database_url("intake"), relay_idle_poll_seconds=0.2,
     )
-    return create_intake(settings, clock=clock)
+
+
+@pytest.fixture
+def intake_app(intake_settings, clock):
+    return create_intake(intake_settings, clock=clock)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from services.casefile.config import Settings as CasefileSettings
 from services.intake import commands
 from services.intake.app import create_app
 from services.intake.config import Settings
-from tests.support import FakeClock, eventually, read_topic, read_until, running
+from tests.support import FakeClock, decrypted, eventually, read_topic, read_until, running
 
 pytestmark = pytest.mark.integration
 
@@ -130,7 +130,9 @@ async def test_every_command_lands_on_the_log_as_its_event_on_one_hash_chain(
     assert verify_chain(events) == on_log[-1]["hash"]
     report = on_log[0]["data"]
     assert report["consent"] == example(commands.ReportCase)["consent"]
-    assert report["subject"]["identity_documents"][0]["number"] == "DEMO0000001"
+    number = report["subject"]["identity_documents"][0]["number"]
+    assert number.startswith("enc:1:")  # personal: only encrypted on the log
+    assert decrypted(on_log[0])["data"]["subject"]["identity_documents"][0]["number"] == "DEMO0000001"
     evidence = next(m["data"] for m in on_log if m["type"] == "evidence_attached")
     assert evidence["sha256"] == example(commands.AttachEvidence)["sha256"]
     dated = {m["type"]: m["occurred_at"] for m in on_log}
@@ -154,7 +156,9 @@ async def test_names_in_four_scripts_round_trip_byte_exact(intake_app, kafka, to
             await read_until(kafka, topics.case_events, lambda m: len(m) >= 1), case_id
         )
 
-    on_log = message["data"]["subject"]
+    assert all(name.encode() not in json.dumps(message, ensure_ascii=False).encode()
+               for name in NAMES.values())  # on the log only encrypted
+    on_log = decrypted(message)["data"]["subject"]
     written = {"kazakh_cyrillic": on_log["name"]} | {
         n["kind"]: n["value"] for n in on_log["other_names"]
     }
