@@ -12,7 +12,6 @@ from contracts.partial_dates import PartialDate
 from contracts.values import (
     Consent,
     ContactChannel,
-    LongText,
     PersonalLongText,
     PersonalShortText,
     Reporter,
@@ -125,7 +124,8 @@ class InformationReceivedData(Value):
         examples=["a former detainee", "a neighbour of the family"],
     )
     reliability: Reliability = Field(description="How far the caseworker trusts it.")
-    content: PersonalLongText = Field(examples=["Said to be held in a camp near the city since 2018."])
+    content: PersonalLongText = Field(
+        examples=["Said to be held in a camp near the city since 2018."])
 
 
 class InformationReceived(EventEnvelope):

@@ -19,7 +19,8 @@ MAX_EVIDENCE_BYTES = 20 * 1024**3
 
 
 class NoteAddedData(Value):
-    text: PersonalLongText = Field(examples=["Called the family; they have had no news since the spring."])
+    text: PersonalLongText = Field(
+        examples=["Called the family; they have had no news since the spring."])
 
 
 class NoteAdded(EventEnvelope):

@@ -108,10 +108,19 @@ from contracts.inquiry_events import (
     OfficialResponseReceivedData,
     ResponseClassification,
 )
+from contracts.sharing_events import (
+    SHARING_EVENT_TYPES,
+    ConsentChanged,
+    ConsentChangedData,
+    ExportField,
+    ExportRestrictionsSet,
+    ExportRestrictionsSetData,
+    ShareDestination,
+)
 from contracts.values import AS_RECORDED, Sha256
 
 CASE_TOPIC_EVENT_TYPES: tuple[type[EventEnvelope], ...] = (
-    *CASE_EVENT_TYPES, *CASEWORK_EVENT_TYPES, *INQUIRY_EVENT_TYPES,
+    *CASE_EVENT_TYPES, *CASEWORK_EVENT_TYPES, *INQUIRY_EVENT_TYPES, *SHARING_EVENT_TYPES,
 )
 """What intake writes to case-events."""
 
@@ -199,6 +208,9 @@ __all__ = [
     "CaseAssigned", "CaseAssignedData", "CaseClosed", "CaseClosedData", "CaseOutcome",
     "CaseReopened", "CaseReopenedData", "ErasureReason", "EvidenceAttached",
     "EvidenceAttachedData", "NoteAdded", "NoteAddedData", "SubjectErased", "SubjectErasedData",
+    # sharing_events
+    "ConsentChanged", "ConsentChangedData", "ExportField", "ExportRestrictionsSet",
+    "ExportRestrictionsSetData", "ShareDestination",
     # inquiry_events
     "DeadlineExtended", "DeadlineExtendedData", "InquiryPaused", "InquiryPausedData",
     "InquiryResumed", "InquiryResumedData", "FollowUpSent", "FollowUpSentData", "InquiryOverdue",

@@ -113,7 +113,8 @@ class MasterKey:
             return AESGCM(self.key).decrypt(wrapped[:_NONCE_BYTES], wrapped[_NONCE_BYTES:],
                                             _wrapping_context(case_id))
         except InvalidTag:
-            raise KeyUnavailable(f"case {case_id}: its key does not open with this master key") from None
+            raise KeyUnavailable(
+                f"case {case_id}: its key does not open with this master key") from None
 
     def derive(self, purpose: str) -> bytes:
         """A key for another purpose (e.g. keyed fingerprints), never the master key itself."""

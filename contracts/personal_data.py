@@ -45,7 +45,9 @@ _ENCRYPTED = re.compile(r"^enc:1:[A-Za-z0-9_-]{38,}$")  # nonce and tag: 28 byte
 class PersonalData:
     """Marks a text type as personal data (see `personal`)."""
 
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
         plain = handler(source)
 
         def validate(value: Any, next_: core_schema.ValidatorFunctionWrapHandler,
