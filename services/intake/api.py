@@ -22,6 +22,7 @@ from services.intake.commands import (
     AddNote,
     AssignCase,
     AttachEvidence,
+    ChangeConsent,
     CloseCase,
     Command,
     EraseSubject,
@@ -37,6 +38,7 @@ from services.intake.commands import (
     ReopenCase,
     ReportCase,
     ReportThreat,
+    RestrictExport,
     ResumeInquiry,
     SendFollowUp,
     SendInquiry,
@@ -228,6 +230,28 @@ async def record_family_check_in(
     decide = case_decisions.record_family_check_in
     return await record(intake, meta, response, case_id, command,
                         lambda case, ctx: decide(case, command, ctx))
+
+
+@router.post(
+    "/cases/{case_id}/consent", **CREATED,
+    summary="Record what the family now agrees the case may be shared with",
+)
+async def change_consent(
+    case_id: UUID, command: ChangeConsent, intake: IntakeDep, meta: MetaDep, response: Response
+):
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: case_decisions.change_consent(case, command, ctx))
+
+
+@router.post(
+    "/cases/{case_id}/export-restrictions", **CREATED,
+    summary="Mark parts of the case never to be exported, whatever the consent",
+)
+async def restrict_export(
+    case_id: UUID, command: RestrictExport, intake: IntakeDep, meta: MetaDep, response: Response
+):
+    return await record(intake, meta, response, case_id, command,
+                        lambda case, ctx: case_decisions.restrict_export(case, command, ctx))
 
 
 # --- the NGO's own work on the case -----------------------------------------------------------

@@ -22,7 +22,15 @@ from contracts.case_events import (
     ThreatReportedData,
 )
 from contracts.partial_dates import DAY, INSTANT, precision
+from contracts.sharing_events import (
+    ConsentChanged,
+    ConsentChangedData,
+    ExportRestrictionsSet,
+    ExportRestrictionsSetData,
+    ShareDestination,
+)
 from services.intake.commands import (
+    ChangeConsent,
     RecordContactLost,
     RecordContactRestored,
     RecordFamilyCheckIn,
@@ -31,8 +39,24 @@ from services.intake.commands import (
     RecordStatusChange,
     ReportCase,
     ReportThreat,
+    RestrictExport,
 )
-from services.intake.decisions import CaseState, Context, InvalidCommand, not_in_future
+from services.intake.decisions import (
+    CaseState,
+    Context,
+    InvalidCommand,
+    RuleViolated,
+    not_in_future,
+)
+
+# A public action takes the case before these audiences: the family must have agreed to it.
+PUBLIC_AUDIENCE = {
+    "un_submission": ShareDestination.UN_BODIES,
+    "media": ShareDestination.MEDIA,
+    "social_media": ShareDestination.MEDIA,
+    "protest": ShareDestination.MEDIA,
+    "petition": ShareDestination.MEDIA,
+}
 
 
 def open_case(command: ReportCase, ctx: Context) -> ReportReceived:
@@ -155,6 +179,11 @@ def record_public_action(
     case: CaseState, command: RecordPublicAction, ctx: Context
 ) -> PublicActionTaken:
     not_in_future(command.taken_at, "taken_at", ctx.now)
+    audience = PUBLIC_AUDIENCE.get(command.kind.value)
+    if audience is not None and case.consent is not None and not audience.consented(case.consent):
+        raise RuleViolated("consent_missing", f"the family has not agreed to share the case with "
+                                              f"{audience.value.replace('_', ' ')} "
+                                              f"(consent.share_with_{audience.value})")
     return ctx.event(
         PublicActionTaken,
         case,
@@ -166,3 +195,14 @@ def record_public_action(
             reference=command.reference,
         ),
     )
+
+
+def change_consent(case: CaseState, command: ChangeConsent, ctx: Context) -> ConsentChanged:
+    return ctx.event(ConsentChanged, case, ctx.today(), ConsentChangedData(consent=command.consent))
+
+
+def restrict_export(
+    case: CaseState, command: RestrictExport, ctx: Context
+) -> ExportRestrictionsSet:
+    return ctx.event(ExportRestrictionsSet, case, ctx.today(), ExportRestrictionsSetData(
+        never_export=command.never_export, reason=command.reason))

@@ -27,6 +27,8 @@ PATHS: dict[type[commands.Command], str] = {
     commands.ReportThreat: "/cases/{case_id}/threats",
     commands.RecordPublicAction: "/cases/{case_id}/public-actions",
     commands.RecordFamilyCheckIn: "/cases/{case_id}/family-check-ins",
+    commands.ChangeConsent: "/cases/{case_id}/consent",
+    commands.RestrictExport: "/cases/{case_id}/export-restrictions",
     commands.AddNote: "/cases/{case_id}/notes",
     commands.AttachEvidence: "/cases/{case_id}/evidence",
     commands.AssignCase: "/cases/{case_id}/assignment",

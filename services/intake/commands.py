@@ -28,6 +28,7 @@ from contracts.casework_events import (
 )
 from contracts.inquiry_events import Reference, ResponseClassification
 from contracts.partial_dates import PartialDate
+from contracts.sharing_events import NeverExport
 from contracts.values import (
     Channel,
     Consent,
@@ -204,6 +205,27 @@ class ReopenCase(Command):
     model_config = example(reason="Fictional example: the family reports he was detained again.")
 
     reason: LongText
+
+
+class ChangeConsent(Command):
+    """What the family now agrees to share; it replaces what they agreed before."""
+
+    model_config = example(consent={"share_with_un_bodies": True, "share_with_media": False,
+                                    "share_with_partner_ngos": True})
+
+    consent: Consent
+
+
+class RestrictExport(Command):
+    """Mark parts of the case never to be exported (replaces the earlier list; [] lifts all)."""
+
+    model_config = example(
+        never_export=["reporter", "subject.identity_documents"],
+        reason="Fictional example: the reporter's parents still live in the region.",
+    )
+
+    never_export: NeverExport
+    reason: LongText | None = None
 
 
 class EraseSubject(Command):

@@ -21,6 +21,7 @@ from contracts.events import (
     CaseAssigned,
     CaseClosed,
     CaseReopened,
+    ConsentChanged,
     EventEnvelope,
     InquiryPaused,
     InquiryResumed,
@@ -32,6 +33,7 @@ from contracts.events import (
 )
 from contracts.partial_dates import earliest_instant
 from contracts.personal_data import encrypt_personal_data
+from contracts.values import Consent
 
 E = TypeVar("E", bound=EventEnvelope)
 
@@ -91,6 +93,7 @@ class CaseState:
     assignee: str | None = None  # who it is assigned to (case_assigned)
     scope_recorded: bool = True  # False in a state stored before intake kept team and assignee
     erased: bool = False  # subject_erased: its key is destroyed, nothing more is recorded
+    consent: Consent | None = None  # what the family agreed to share (None: stored without it)
 
     @property
     def scope(self) -> CaseScope:
@@ -107,7 +110,7 @@ class CaseState:
     @property
     def missing_facts(self) -> bool:
         """Stored without facts this version keeps: fold it again from the case's events."""
-        return not self.scope_recorded or any(
+        return not self.scope_recorded or self.consent is None or any(
             inquiry.sent_at is None for inquiry in self.inquiries.values())
 
     def to_json(self) -> dict[str, Any]:
@@ -122,6 +125,7 @@ class CaseState:
             "paused_on": {k: v.paused_on.isoformat() for k, v in inquiries.items() if v.paused},
             "scope": {"team": self.team, "assignee": self.assignee},
             **({"erased": True} if self.erased else {}),
+            **({"consent": self.consent.model_dump()} if self.consent is not None else {}),
         }
 
     @classmethod
@@ -138,7 +142,8 @@ class CaseState:
         scope = doc.get("scope")
         return cls(case_id, version, head_hash, bool(doc.get("closed")), inquiries,
                    team=(scope or {}).get("team"), assignee=(scope or {}).get("assignee"),
-                   scope_recorded=scope is not None, erased=bool(doc.get("erased")))
+                   scope_recorded=scope is not None, erased=bool(doc.get("erased")),
+                   consent=Consent(**doc["consent"]) if "consent" in doc else None)
 
 
 def evolve(state: CaseState | None, event: EventEnvelope) -> CaseState:
@@ -146,6 +151,7 @@ def evolve(state: CaseState | None, event: EventEnvelope) -> CaseState:
     state = state or CaseState(case_id=event.case_id)
     inquiries = dict(state.inquiries)
     closed, team, assignee, erased = state.closed, state.team, state.assignee, state.erased
+    consent = state.consent or Consent()
 
     def change(inquiry_id: UUID, **facts: Any) -> None:
         inquiries[inquiry_id] = replace(inquiries.get(inquiry_id, Inquiry()), **facts)
@@ -166,7 +172,9 @@ def evolve(state: CaseState | None, event: EventEnvelope) -> CaseState:
         case CaseReopened():
             closed = False
         case ReportReceived():
-            team = event.data.team
+            team, consent = event.data.team, event.data.consent
+        case ConsentChanged():
+            consent = event.data.consent
         case CaseAssigned():
             assignee = event.data.assignee
         case SubjectErased():
@@ -174,7 +182,7 @@ def evolve(state: CaseState | None, event: EventEnvelope) -> CaseState:
     return replace(
         state, version=event.sequence, head_hash=event.hash, closed=closed,
         inquiries=MappingProxyType(inquiries), team=team, assignee=assignee, scope_recorded=True,
-        erased=erased,
+        erased=erased, consent=consent,
     )
 
 

@@ -220,7 +220,8 @@ class Intake:
         a key is never gone without the record of who erased it and why. Should this fail,
         `erase_pending_keys` (at every start) finishes the job."""
         erased = [r.event.case_id for r in results
-                  if isinstance(r, Outcome) and isinstance(r.event, SubjectErased) and not r.replayed]
+                  if isinstance(r, Outcome) and isinstance(r.event, SubjectErased)
+                  and not r.replayed]
         if erased and self._keys is not None:
             try:
                 self._keys.erase(erased)

@@ -314,7 +314,8 @@ def erased_case_ids(engine: Engine) -> list[UUID]:
     """Cases whose subject was erased (rare: a scan of the events is fine at start-up)."""
     with engine.connect() as connection:
         connection.execution_options(**READS_ONLY)
-        rows = connection.execute(select(CaseEvent.case_id).where(CaseEvent.type == "subject_erased"))
+        rows = connection.execute(
+            select(CaseEvent.case_id).where(CaseEvent.type == "subject_erased"))
         return [row[0] for row in rows]
 
 

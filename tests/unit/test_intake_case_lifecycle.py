@@ -49,7 +49,7 @@ EVERY_COMMAND_ON_A_CASE = [
     ),
     (
         case_decisions.record_public_action,
-        c.RecordPublicAction(kind="media", taken_at="2024", description="x"),
+        c.RecordPublicAction(kind="other", taken_at="2024", description="x"),
     ),
     (
         case_decisions.record_family_check_in,

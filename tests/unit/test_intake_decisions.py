@@ -19,9 +19,7 @@ from services.intake import (
     inquiry_decisions,
 )
 from services.intake import commands as c
-from services.intake.decisions import (
-    InvalidCommand,
-)
+from services.intake.decisions import InvalidCommand, RuleViolated
 from tests.unit.intake_desk import INQUIRY, NOW, REPORT, Desk
 
 
@@ -67,6 +65,8 @@ def record_everything(desk: Desk) -> None:
             target="family", kind="questioning", happened_at="2025-01", description="Fictional."
         ),
     )
+    desk.do(case_decisions.change_consent,
+            c.ChangeConsent(consent={"share_with_un_bodies": True}))
     desk.do(
         case_decisions.record_public_action,
         c.RecordPublicAction(
@@ -115,6 +115,8 @@ def record_everything(desk: Desk) -> None:
     desk.do(inquiry_decisions.withdraw_inquiry, other, c.WithdrawInquiry(reason="Fictional."))
     desk.close()
     desk.do(casework_decisions.reopen_case, c.ReopenCase(reason="Fictional: new information."))
+    desk.do(case_decisions.change_consent, c.ChangeConsent(consent={"share_with_media": True}))
+    desk.do(case_decisions.restrict_export, c.RestrictExport(never_export=["reporter"]))
     desk.close()
     desk.do(casework_decisions.erase_subject, c.EraseSubject(reason="family_request"))
 
@@ -214,7 +216,7 @@ DATED = [
     (
         case_decisions.record_public_action,
         c.RecordPublicAction,
-        {"kind": "protest", "description": "x"},
+        {"kind": "other", "description": "x"},
         "taken_at",
     ),
     (
@@ -294,3 +296,32 @@ def test_a_check_in_in_the_future_is_refused_naming_the_field(desk):
         desk.do(case_decisions.record_family_check_in,
                 c.RecordFamilyCheckIn(checked_in_at="2025-03-01T09:01:00Z"))
     assert refused.value.field_path == ("body", "checked_in_at")
+
+
+# --- consent gates what goes public -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind, consent", [
+    ("un_submission", "share_with_un_bodies"), ("media", "share_with_media"),
+    ("social_media", "share_with_media"), ("protest", "share_with_media"),
+])
+def test_a_public_action_needs_the_familys_consent_to_that_audience(desk, kind, consent):
+    action = c.RecordPublicAction(kind=kind, taken_at="2025-02-01", description="Fictional.")
+    with pytest.raises(RuleViolated) as refused:
+        desk.do(case_decisions.record_public_action, action)
+    assert refused.value.rule == "consent_missing" and consent in refused.value.message
+    desk.do(case_decisions.change_consent, c.ChangeConsent(consent={consent: True}))
+    assert desk.do(case_decisions.record_public_action, action).data.kind.value == kind
+    desk.do(case_decisions.change_consent, c.ChangeConsent(consent={}))  # withdrawn again
+    with pytest.raises(RuleViolated):
+        desk.do(case_decisions.record_public_action, action)
+
+
+def test_a_public_action_before_no_particular_audience_needs_no_consent(desk):
+    action = c.RecordPublicAction(kind="other", taken_at="2025-02-01", description="Fictional.")
+    assert desk.do(case_decisions.record_public_action, action).type == "public_action_taken"
+
+
+def test_a_part_of_the_case_listed_twice_for_never_export_is_refused():
+    with pytest.raises(ValueError, match="listed twice"):
+        c.RestrictExport(never_export=["reporter", "reporter"])

@@ -26,8 +26,8 @@ def openapi() -> dict:
     return create_app(Settings(database_url="sqlite:///unused.db")).openapi()  # nothing starts
 
 
-def test_there_are_twenty_one_commands_and_the_client_knows_where_each_goes():
-    assert len(COMMANDS) == 21
+def test_there_are_twenty_three_commands_and_the_client_knows_where_each_goes():
+    assert len(COMMANDS) == 23
     assert set(PATHS) == set(COMMANDS)
 
 
