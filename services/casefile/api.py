@@ -13,17 +13,24 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from sqlmodel import Session
 
-from contracts.access import Principal, Role, may_read_audit_trail, may_read_case
+from contracts.access import (
+    Principal,
+    Role,
+    may_read_audit_trail,
+    may_read_case,
+    may_record_on_case,
+)
+from contracts.events import EVENT_TYPES, ShareDestination, SubjectStatus
 from contracts.keystore import KeyStore
-from contracts.events import EVENT_TYPES, SubjectStatus
 from contracts.partial_dates import PartialDate, sort_key
 from contracts.values import CountryCode, RecipientKind
-from services.casefile import queries, views
+from services.casefile import export, queries, views
 from services.casefile.personal import readable, readable_each, shown
 from services.casefile.projections import AWAITING_REPORT, CLOSED, OPEN
 from services.casefile.public import (
     AttentionPublic,
     CaseDetail,
+    CaseExport,
     CaseListItem,
     CaseVerification,
     RecipientPublic,
@@ -176,6 +183,39 @@ def get_timeline(
         raise _not_found(case_id, as_of)
     show = shown(keys, case_id, erased=_erased(session, case_id))
     return [readable(entry, show) for entry in entries]
+
+
+@router.get("/cases/{case_id}/export", response_model=CaseExport, tags=["cases"])
+def export_case(
+    case_id: UUID, destination: ShareDestination, session: SessionDep, principal: PrincipalDep,
+    keys: KeysDep, clock: ClockDep, response: Response,
+) -> CaseExport:
+    """The case as it may be shared with one audience: only if the family agreed to it, without
+    the parts marked never to be exported, never the reporter's contact details. For the
+    caseworkers of the case, who entered their password again within minutes."""
+    require_case(session, principal, case_id)
+    scope = queries.case_scope(session, case_id)
+    require(scope is not None and may_record_on_case(principal, scope), "export cases")
+    now = clock()
+    if not principal.authenticated_recently(now):
+        raise HTTPException(403, "enter your password again first "
+                                 "(POST /sessions/reauthentication)")
+    if _erased(session, case_id):
+        raise HTTPException(409, {"rule": "subject_erased",
+                                  "msg": "the subject was erased; there is nothing to export"})
+    detail = views.case_detail(session, case_id, as_of=None)
+    if detail is None:
+        raise _not_found(case_id)
+    try:
+        document = export.export_case(readable(detail, shown(keys, case_id)), destination, now)
+    except export.NotConsented:
+        raise HTTPException(409, {
+            "rule": "consent_missing",
+            "msg": f"the family has not agreed to share the case with "
+                   f"{destination.value.replace('_', ' ')} "
+                   f"(consent.share_with_{destination.value})"}) from None
+    response.headers["Cache-Control"] = "no-store"
+    return document
 
 
 @router.get("/recipients", response_model=list[RecipientPublic], tags=["recipients"])

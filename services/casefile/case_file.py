@@ -19,7 +19,9 @@ from pydantic import BaseModel
 from contracts.events import (
     CaseClosed,
     CaseReopened,
+    ConsentChanged,
     EventEnvelope,
+    ExportRestrictionsSet,
     InformationReceived,
     ReportReceived,
     SubjectErased,
@@ -69,6 +71,7 @@ class CaseFile:
     threats: list[Threat] = field(default_factory=list)
     closed_outcome: str | None = None
     erasure: Erasure | None = None
+    never_export: list[str] = field(default_factory=list)  # parts of the case, by ExportField
     events: int = 0
 
 
@@ -130,6 +133,10 @@ def fold_case(events: Iterable[tuple[str, EventEnvelope]]) -> CaseFile | None:
             details["closed_outcome"] = event.data.outcome.value
         elif isinstance(event, CaseReopened):
             details["closed_outcome"] = None
+        elif isinstance(event, ConsentChanged):
+            details["consent"] = every_field(event.data.consent)
+        elif isinstance(event, ExportRestrictionsSet):
+            details["never_export"] = sorted(f.value for f in event.data.never_export)
         elif isinstance(event, SubjectErased):
             details["erasure"] = Erasure(erased_at=instant(event.recorded_at),
                                          reason=event.data.reason.value, by=event.actor)

@@ -14,7 +14,14 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from contracts.keystore import KeyErased, KeyStore, KeyUnavailable
-from contracts.personal_data import ERASED, UNREADABLE, FieldCipher, Reveal, UndecryptableField, reveal
+from contracts.personal_data import (
+    ERASED,
+    UNREADABLE,
+    FieldCipher,
+    Reveal,
+    UndecryptableField,
+    reveal,
+)
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -110,6 +110,8 @@ class CaseDetail(BaseModel):
     last_contact_at: str | None
     contact_state: str | None
     closed_outcome: str | None
+    never_export: list[str] = Field(
+        default=[], description="Parts of the case never exported, whatever the consent.")
     erasure: ErasurePublic | None = Field(
         default=None, description="Set once the subject was erased: every personal field of the "
         "case reads \"[erased]\", in every view, as of any date.")
@@ -187,3 +189,26 @@ class StoreVerification(BaseModel):
     cases: int
     events: int
     broken: list[ChainBreakPublic]
+
+
+class CaseExport(BaseModel):
+    """A case as it may leave the NGO: for one audience the family agreed to, without the parts
+    marked never to be exported, and never the reporter's contact details."""
+
+    case_id: UUID
+    destination: str
+    exported_at: str
+    subject: dict[str, Any] = Field(description="Names in every script, birth date, documents, "
+                                                "last known place; less what is withheld.")
+    status: str
+    subject_status: str | None
+    reporter: dict[str, Any] | None = Field(description="Name and relationship only.")
+    summary: str | None
+    last_contact_at: str | None
+    contact_state: str | None
+    inquiries: list[dict[str, Any]] = Field(
+        description="To which institutions, when, and what came of them.")
+    latest_information: dict[str, Any] | None
+    threats: list[dict[str, Any]] | None
+    withheld: list[str] = Field(description="Parts of the case left out: marked never to be "
+                                            "exported.")

@@ -73,6 +73,7 @@ def _detail(folded: CaseFile, *, as_of: str | None, attention: list) -> CaseDeta
         opened_at=case.opened_at, last_contact_at=case.last_contact_at,
         contact_state=case.contact_state, closed_outcome=folded.closed_outcome,
         erasure=ErasurePublic.model_validate(folded.erasure) if folded.erasure else None,
+        never_export=folded.never_export,
         last_sequence=case.last_sequence, last_recorded_at=case.last_recorded_at,
         events=folded.events, inquiries_open=case.inquiries_open,
         inquiries_overdue=case.inquiries_overdue, inquiries_answered=case.inquiries_answered,
