@@ -4,7 +4,8 @@ Each case opens with its report and goes on with a realistic mix: contact lost a
 (the oldest cases in contact_lost's version 1, the rest in version 2), family check-ins,
 information of every reliability, status changes, reprisals, public actions, notes, evidence,
 assignments, inquiries with follow-ups, pauses, extensions, answers and withdrawals, and the
-occasional closing and reopening, and now and then a subject erased. Notify's stream of each case (bench.fictional_alerts) holds
+occasional closing and reopening, and now and then a subject erased. Notify's stream of each
+case (bench.fictional_alerts) holds
 what notify would write: deadlines by its own rules and policies, and alerts with their
 lifecycle; a quarter of the inquiries go unanswered past their deadline (any answer comes
 after the alert). Every event is sealed and chained per stream exactly as intake and notify
@@ -24,7 +25,6 @@ from uuid import UUID
 from bench.fictional_alerts import NotifySide
 from contracts import encode_event
 from contracts.chain import seal
-from contracts.personal_data import FieldCipher, encrypt_personal_data
 from contracts.events import (
     CaseAssigned,
     CaseAssignedData,
@@ -32,6 +32,8 @@ from contracts.events import (
     CaseClosedData,
     CaseReopened,
     CaseReopenedData,
+    ConsentChanged,
+    ConsentChangedData,
     ContactLost,
     ContactLostData,
     ContactLostDataV1,
@@ -43,6 +45,8 @@ from contracts.events import (
     EventEnvelope,
     EvidenceAttached,
     EvidenceAttachedData,
+    ExportRestrictionsSet,
+    ExportRestrictionsSetData,
     FamilyCheckedIn,
     FamilyCheckedInData,
     FollowUpSent,
@@ -73,6 +77,7 @@ from contracts.events import (
     ThreatReported,
     ThreatReportedData,
 )
+from contracts.personal_data import FieldCipher, encrypt_personal_data
 from contracts.values import Consent, PersonName, Recipient, Reporter, Subject
 
 CASE, ALERT = "case", "alert"
@@ -137,6 +142,7 @@ class _Case:
     paused: set[UUID] = field(default_factory=set)
     in_contact: bool = True
     closed: bool = False
+    consent: Consent = field(default_factory=Consent)
 
 
 def generate(cases: int, events: int, *, seed: int = 7) -> Iterator[Message]:
@@ -165,8 +171,9 @@ def _case_events(case: _Case, count: int) -> Iterator[Message]:
         for decided in case.notify.after(event):
             yield _message(case, decided)
     if erased:  # the case's last event: nothing is recorded on it afterwards
-        yield _message(case, case.case.seal(SubjectErased, **_envelope(case, _today(case), "admin-1"),
-                                            data=SubjectErasedData(reason="family_request")))
+        erasure = case.case.seal(SubjectErased, **_envelope(case, _today(case), "admin-1"),
+                                 data=SubjectErasedData(reason="family_request"))
+        yield _message(case, erasure)
 
 
 def _message(case: _Case, event: EventEnvelope) -> Message:
@@ -199,6 +206,8 @@ def _today(case: _Case) -> str:
 def _report(case: _Case) -> EventEnvelope:
     rng, number = case.rng, case.number
     others = [PersonName(value=f"Фиктивный Человек {number:05d}", kind="russian_cyrillic")]
+    case.consent = Consent(share_with_un_bodies=rng.random() < 0.7,
+                           share_with_media=rng.random() < 0.3)
     if rng.random() < 0.5:
         others.append(PersonName(value=f"虚构 {number:05d}", kind="chinese"))
     return case.case.seal(ReportReceived, **_envelope(case, f"{case.clock:%Y-%m-%d}"),
@@ -209,8 +218,7 @@ def _report(case: _Case) -> EventEnvelope:
         reporter=Reporter(name=f"Fictional Relative {number:05d}",
                           relationship=rng.choice(["daughter", "son", "sister", "brother"])),
         summary="Fictional benchmark case: did not return from a visit to relatives.",
-        consent=Consent(share_with_un_bodies=rng.random() < 0.7,
-                        share_with_media=rng.random() < 0.3),
+        consent=case.consent,
     ))
 
 
@@ -314,10 +322,28 @@ def _threat(case: _Case) -> EventEnvelope:
 
 
 def _public_action(case: _Case) -> EventEnvelope:
+    """Only before the audiences the family agreed to, as intake allows."""
+    kinds = ["other"] + (["un_submission"] if case.consent.share_with_un_bodies else []) + (
+        ["protest", "media"] if case.consent.share_with_media else [])
     return case.case.seal(PublicActionTaken, **_envelope(case, _today(case)),
                           data=PublicActionTakenData(
-        kind=case.rng.choice(["protest", "media", "un_submission"]), taken_at=_today(case),
+        kind=case.rng.choice(kinds), taken_at=_today(case),
         description="Fictional: a statement was published."))
+
+
+def _consent(case: _Case) -> EventEnvelope:
+    case.consent = Consent(share_with_un_bodies=case.rng.random() < 0.8,
+                           share_with_media=case.rng.random() < 0.4,
+                           share_with_partner_ngos=case.rng.random() < 0.8)
+    return case.case.seal(ConsentChanged, **_envelope(case, _today(case)),
+                          data=ConsentChangedData(consent=case.consent))
+
+
+def _export_restrictions(case: _Case) -> EventEnvelope:
+    fields = case.rng.sample(["reporter", "subject.identity_documents", "threats"], k=2)
+    return case.case.seal(ExportRestrictionsSet, **_envelope(case, _today(case)),
+                          data=ExportRestrictionsSetData(
+        never_export=fields, reason="Fictional: relatives still live in the region."))
 
 
 def _note(case: _Case) -> EventEnvelope:
@@ -375,4 +401,5 @@ def _closed(case: _Case) -> EventEnvelope:
 
 
 _OTHERS = [_information, _information, _status, _threat, _public_action, _note, _note,
-           _evidence, _assignment, _contact_change, _family_check_in, _closed]
+           _evidence, _assignment, _contact_change, _family_check_in, _closed, _consent,
+           _export_restrictions]

@@ -38,7 +38,7 @@ def keys(database_url, master):
     store.dispose()
 
 
-def test_a_key_made_for_a_case_is_stored_wrapped_and_opens_its_fields_later(keys, master, database_url):
+def test_a_key_made_for_a_case_is_stored_wrapped_and_opens_its_fields_later(keys, master):
     case_id = uuid4()
     token = keys.cipher_for_writing(case_id).encrypt("Fictional Person")
     keys.store_made()
