@@ -187,13 +187,18 @@ def get_timeline(
 
 @router.get("/cases/{case_id}/export", response_model=CaseExport, tags=["cases"])
 def export_case(
-    case_id: UUID, destination: ShareDestination, session: SessionDep, principal: PrincipalDep,
-    keys: KeysDep, clock: ClockDep, response: Response,
+    case_id: UUID, session: SessionDep, principal: PrincipalDep, keys: KeysDep, clock: ClockDep,
+    response: Response,
+    destination: Annotated[ShareDestination | None, Query(
+        description="Who the export is for: un_bodies, media or partner_ngos.")] = None,
 ) -> CaseExport:
     """The case as it may be shared with one audience: only if the family agreed to it, without
     the parts marked never to be exported, never the reporter's contact details. For the
     caseworkers of the case, who entered their password again within minutes."""
-    require_case(session, principal, case_id)
+    require_case(session, principal, case_id)  # before anything else is said about the request
+    if destination is None:
+        raise _invalid("destination", "say who the export is for: un_bodies, media or "
+                                      "partner_ngos")
     scope = queries.case_scope(session, case_id)
     require(scope is not None and may_record_on_case(principal, scope), "export cases")
     now = clock()

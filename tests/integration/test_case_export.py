@@ -62,6 +62,7 @@ async def test_a_case_goes_only_to_an_audience_the_family_agreed_to_and_without_
         by_other_team = await casefile.get(export, params={"destination": "un_bodies"},
                                            headers=password_entered(1, OTHER_TEAM))
         unknown = await casefile.get(export, params={"destination": "everyone"}, headers=fresh)
+        unsaid = await casefile.get(export, headers=fresh)
         await record(intake, f"/cases/{case_id}/consent", {"consent": {
             "share_with_un_bodies": True, "share_with_media": True}})
         await record(intake, f"/cases/{case_id}/public-actions", {
@@ -86,6 +87,7 @@ async def test_a_case_goes_only_to_an_audience_the_family_agreed_to_and_without_
     assert by_auditor.status_code == 403
     assert by_other_team.status_code == 404 and NAME not in by_other_team.text
     assert unknown.status_code == 422
+    assert unsaid.status_code == 422 and unsaid.json()["detail"][0]["loc"] == ["query", "destination"]
     assert agreed.status_code == 200 and agreed.json()["destination"] == "media"
     assert detail["consent"]["share_with_media"] is True
     assert detail["never_export"] == ["reporter", "subject.identity_documents"]
