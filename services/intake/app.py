@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 
 from contracts.http_auth import authentication
+from contracts.kafka_security import kafka_security
 from services.intake import store
 from services.intake.api import router
 from services.intake.config import Settings
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("intake", fmt=settings.log_format, level=settings.log_level)
+        kafka = kafka_security(settings, settings.kafka_bootstrap_servers)
         engine = store.make_engine(settings.database_url)
         if settings.migrate_on_start:
             upgrade(engine)
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             settings.kafka_bootstrap_servers,
             acks="all",
             request_timeout_ms=settings.kafka_request_timeout_ms,
+            security=kafka.broker_security(),
             logger=log,
         )
         relay = OutboxRelay(
@@ -64,7 +67,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         intake = Intake(engine=engine, clock=clock, on_commit=relay.wake)
         app.state.engine, app.state.relay, app.state.intake = engine, relay, intake
         app.state.broker, app.state.clock = broker, clock
-        async with authentication(settings, settings.kafka_bootstrap_servers, clock) as auth:
+        async with authentication(settings, settings.kafka_bootstrap_servers, clock,
+                                  **kafka.client_options()) as auth:
             app.state.authenticator = auth
             intake.start()
             relay.start()
