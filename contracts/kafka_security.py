@@ -95,7 +95,8 @@ def kafka_security(settings: KafkaSecuritySettings, bootstrap_servers: str) -> K
         _refuse_set(settings, ("kafka_ssl_cafile", "kafka_ssl_certfile", "kafka_ssl_keyfile"),
                     f"KAFKA_SECURITY_PROTOCOL={protocol} does not use TLS: use SSL or SASL_SSL, "
                     "or unset it")
-    security = KafkaSecurity(protocol=protocol, ssl_context=_tls_context(settings) if tls else None)
+    context = _tls_context(settings) if tls else None
+    security = KafkaSecurity(protocol=protocol, ssl_context=context)
     if sasl:
         mechanism, username, password = _sasl_credentials(settings)
         if mechanism == "PLAIN" and not tls and not _all_loopback(bootstrap_servers):
@@ -103,8 +104,8 @@ def kafka_security(settings: KafkaSecuritySettings, bootstrap_servers: str) -> K
                 "KAFKA_SASL_MECHANISM=PLAIN with KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT would send "
                 "the password in clear text to KAFKA_BOOTSTRAP_SERVERS beyond this machine: use "
                 "SASL_SSL")
-        security = KafkaSecurity(protocol=protocol, ssl_context=security.ssl_context,
-                                 mechanism=mechanism, username=username, password=password)
+        security = KafkaSecurity(protocol=protocol, ssl_context=context, mechanism=mechanism,
+                                 username=username, password=password)
     if not tls and not _all_loopback(bootstrap_servers):
         # A private network may be trusted (a service mesh that encrypts); say so, don't refuse.
         log.warning("kafka_traffic_unencrypted", security_protocol=protocol,
@@ -124,7 +125,8 @@ def _tls_context(settings: KafkaSecuritySettings) -> ssl.SSLContext:
     try:
         context = ssl.create_default_context(cafile=str(cafile) if cafile else None)
     except (OSError, ssl.SSLError) as exc:
-        raise KafkaSecurityError(f"KAFKA_SSL_CAFILE={cafile} cannot be used: {_reason(exc)}") from None
+        raise KafkaSecurityError(
+            f"KAFKA_SSL_CAFILE={cafile} cannot be used: {_reason(exc)}") from None
     certfile, keyfile = settings.kafka_ssl_certfile, settings.kafka_ssl_keyfile
     if keyfile is not None and certfile is None:
         raise KafkaSecurityError("KAFKA_SSL_KEYFILE is set without KAFKA_SSL_CERTFILE")

@@ -74,7 +74,8 @@ class ThrowawayCA:
             builder = builder.add_extension(
                 x509.SubjectAlternativeName([_general_name(h) for h in hosts]), critical=False)
         cert = builder.sign(self.key, hashes.SHA256())
-        files = CertFiles(self.directory / f"{_slug(name)}.crt", self.directory / f"{_slug(name)}.key")
+        stem = self.directory / _slug(name)
+        files = CertFiles(stem.with_suffix(".crt"), stem.with_suffix(".key"))
         files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         encryption = (serialization.BestAvailableEncryption(key_password) if key_password
                       else serialization.NoEncryption())
@@ -137,7 +138,8 @@ class TlsProxy:
             context.verify_mode = ssl.CERT_REQUIRED
         self._context = context
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="tls-proxy", daemon=True)
+        self._thread = threading.Thread(target=self._loop.run_forever, name="tls-proxy",
+                                        daemon=True)
         self._thread.start()
         self._server = asyncio.run_coroutine_threadsafe(
             asyncio.start_server(self._serve, "127.0.0.1", self.port), self._loop).result(10)
