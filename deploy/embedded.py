@@ -63,6 +63,9 @@ class EmbeddedBroker:
     kafka_port: int = 9092
     durable: bool = True
     s3_ports: S3Ports = field(default_factory=S3Ports)
+    # Where metadata sends clients; the broker's own port unless something stands in front of
+    # it (Tansu 0.6 has no TLS listener: tests put a TLS-terminating proxy on this port).
+    advertised_port: int | None = None
     _tansu: subprocess.Popen | None = field(default=None, init=False, repr=False)
     _weed: subprocess.Popen | None = field(default=None, init=False, repr=False)
     _tmp: tempfile.TemporaryDirectory | None = field(default=None, init=False, repr=False)
@@ -90,9 +93,10 @@ class EmbeddedBroker:
         assert self.data_dir is not None, "start() first"
         storage = f"s3://{BUCKET}/" if self.durable else "memory://tansu/"
         address = f"tcp://127.0.0.1:{self.kafka_port}"
+        advertised = f"tcp://127.0.0.1:{self.advertised_port or self.kafka_port}"
         self._tansu = processes.spawn(
             [tansu_binary(), "broker", "--listener-url", address,
-             "--advertised-listener-url", address, "--storage-engine", storage],
+             "--advertised-listener-url", advertised, "--storage-engine", storage],
             log_path=self.data_dir / "logs" / "tansu.log",
             env=dict(os.environ) | self._store_env,
         )

@@ -24,6 +24,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
+from contracts.kafka_security import KafkaSecurityError, KafkaSecuritySettings, kafka_security
 from contracts.keystore import write_new_master_key
 from deploy import processes
 from deploy.demo import load_demo
@@ -70,11 +71,31 @@ class StackSettings(BaseSettings):
         return self.data_dir / "stack.json"
 
 
+class StackKafkaSettings(KafkaSecuritySettings, BaseSettings):
+    """The services' KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_* and KAFKA_SSL_*, for the stack's own
+    clients (topics, the demo's check); the services read them from the same environment."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+
+def kafka_client_options(settings: StackSettings) -> dict:
+    """Checked before anything starts; the embedded broker speaks plain text only."""
+    security = StackKafkaSettings()
+    if not settings.external_kafka:
+        if security.kafka_security_protocol != "PLAINTEXT":
+            raise KafkaSecurityError(
+                f"KAFKA_SECURITY_PROTOCOL={security.kafka_security_protocol} needs a cluster in "
+                "KAFKA_BOOTSTRAP_SERVERS: the embedded broker speaks PLAINTEXT only")
+        return kafka_security(security, f"127.0.0.1:{settings.kafka_port}").client_options()
+    return kafka_security(security, settings.external_kafka).client_options()
+
+
 @dataclass
 class Stack:
     settings: StackSettings
     broker: EmbeddedBroker | None = None
     services: dict[str, subprocess.Popen] = field(default_factory=dict)
+    kafka_options: dict = field(default_factory=dict, repr=False)  # may hold a SASL password
 
     @property
     def bootstrap_servers(self) -> str:
@@ -85,6 +106,7 @@ class Stack:
 
     def start(self) -> None:
         s = self.settings
+        self.kafka_options = kafka_client_options(s)
         s.data_dir.mkdir(parents=True, exist_ok=True)
         if not s.external_kafka:
             self.broker = EmbeddedBroker(
@@ -95,7 +117,8 @@ class Stack:
             )
             self.broker.start()
             self._write_state()
-        asyncio.run(ensure_topics(self.bootstrap_servers, list(topics.ALL_TOPICS)))
+        asyncio.run(ensure_topics(self.bootstrap_servers, list(topics.ALL_TOPICS),
+                                  **self.kafka_options))
         # accounts makes the signing key the others trust: it is ready before they start
         for group in (SERVICES[:1], SERVICES[1:]):
             for name in group:
@@ -197,9 +220,13 @@ def up(settings: StackSettings) -> int:
     stack = Stack(settings)
     try:
         print("Starting the broker and the services ...", flush=True)
-        stack.start()
+        try:
+            stack.start()
+        except KafkaSecurityError as exc:
+            print(f"Kafka security settings refused: {exc}", flush=True)
+            return 2
         if settings.load_demo and settings.demo_mode and asyncio.run(
-                log_is_empty(stack.bootstrap_servers, topics.CASE_EVENTS)):
+                log_is_empty(stack.bootstrap_servers, topics.CASE_EVENTS, **stack.kafka_options)):
             case_ids = load_demo(settings.url("intake"), settings.url("accounts"))
             print(f"Loaded the fictional demo scenario: {len(case_ids)} cases.", flush=True)
         _print_urls(stack)

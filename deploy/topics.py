@@ -12,10 +12,13 @@ TOPIC_ALREADY_EXISTS = 36
 
 
 async def ensure_topics(
-    bootstrap_servers: str, topics: list[str], *, partitions: int = 3, timeout: float = 30.0
+    bootstrap_servers: str, topics: list[str], *, partitions: int = 3, timeout: float = 30.0,
+    **client_options,
 ) -> None:
-    """Create missing topics with infinite retention: the case log is never trimmed."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    """Create missing topics with infinite retention: the case log is never trimmed.
+    `client_options` (TLS, SASL) go to the admin client."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000,
+                                **client_options)
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         try:
@@ -44,13 +47,14 @@ async def ensure_topics(
         await admin.close()
 
 
-async def log_is_empty(bootstrap_servers: str, topic: str) -> bool:
+async def log_is_empty(bootstrap_servers: str, topic: str, **client_options) -> bool:
     """True if no message was ever written to the topic.
 
     Reads the high watermark from a fetch response: with S3 storage the embedded broker
     answers ListOffsets wrongly, so `end_offsets()` cannot be trusted there.
     """
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False,
+                                **client_options)
     await consumer.start()
     try:
         await consumer.topics()

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from sqlmodel import Session
 
 from contracts.http_auth import Authenticator
+from contracts.kafka_security import kafka_security
 from contracts.tokens import AUDIENCE, LOCAL_ISSUER, TrustedIssuer
 from services.accounts import rules
 from services.accounts.api import router
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, *,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("accounts", fmt=settings.log_format, level=settings.log_level)
+        kafka = kafka_security(settings, settings.kafka_bootstrap_servers)
         key = load_or_create_key(settings.signing_key_file)
         desk = Desk(key=key, box=load_secret_box(settings), limits=limits(settings),
                     demo_mode=settings.demo_mode)
@@ -65,7 +67,7 @@ def create_app(settings: Settings | None = None, *,
             session.commit()
         producer = await _connect(lambda: AIOKafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap_servers, acks="all",
-            request_timeout_ms=settings.kafka_request_timeout_ms))
+            request_timeout_ms=settings.kafka_request_timeout_ms, **kafka.client_options()))
         relay = AccountEventRelay(engine, producer, settings.account_events_topic)
         app.state.settings, app.state.engine, app.state.desk = settings, engine, desk
         app.state.clock, app.state.relay = clock, relay

@@ -6,9 +6,10 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
+from contracts.kafka_security import KafkaSecuritySettings
 
 
-class Settings(BaseSettings):
+class Settings(KafkaSecuritySettings, BaseSettings):
     """Every knob of accounts, read from the environment."""
 
     model_config = SettingsConfigDict(extra="ignore")

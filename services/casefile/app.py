@@ -17,6 +17,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from sqlalchemy import Engine, text
 
 from contracts.http_auth import authentication
+from contracts.kafka_security import kafka_security
 from contracts.keystore import KeyStore
 from services.casefile import dead_letters, store
 from services.casefile.api import router
@@ -98,12 +99,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("casefile", fmt=settings.log_format, level=settings.log_level)
+        kafka = kafka_security(settings, settings.kafka_bootstrap_servers)
         keys = KeyStore.from_settings(settings)  # refuses to start without the master key
         keys.prepare()
         engine = store.make_engine(settings.database_url)
         broker = KafkaBroker(
             settings.kafka_bootstrap_servers, acks="all",
-            request_timeout_ms=settings.kafka_request_timeout_ms, logger=log,
+            request_timeout_ms=settings.kafka_request_timeout_ms,
+            security=kafka.broker_security(), logger=log,
         )
         # the subscriber is made below; its consumer exists once the broker has started
         metrics = CasefileMetrics(engine, lambda: getattr(subscriber, "consumer", None))
@@ -127,7 +130,7 @@ def create_app(
             await connect(broker)
             await dead_letters.ensure_topic(
                 settings.kafka_bootstrap_servers, settings.dead_letter_topic,
-                request_timeout_ms=settings.kafka_request_timeout_ms,
+                request_timeout_ms=settings.kafka_request_timeout_ms, **kafka.client_options(),
             )
         except BaseException:
             await broker.stop()
@@ -140,7 +143,8 @@ def create_app(
         app.state.metrics = metrics
         app.state.clock = clock
         app.state.subscriber = subscriber
-        async with authentication(settings, settings.kafka_bootstrap_servers, clock) as auth:
+        async with authentication(settings, settings.kafka_bootstrap_servers, clock,
+                                  **kafka.client_options()) as auth:
             app.state.authenticator = auth
             log.info("casefile_started", port=settings.http_port)
             try:

@@ -45,10 +45,12 @@ class DeadLetter:
         return headers
 
 
-async def ensure_topic(bootstrap_servers: str, topic: str, *, request_timeout_ms: int) -> None:
+async def ensure_topic(bootstrap_servers: str, topic: str, *, request_timeout_ms: int,
+                       **client_options) -> None:
     """Create the dead-letter topic if missing, kept forever like the log it shadows."""
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap_servers, request_timeout_ms=request_timeout_ms
+        bootstrap_servers=bootstrap_servers, request_timeout_ms=request_timeout_ms,
+        **client_options,
     )
     await admin.start()
     try:

@@ -26,10 +26,12 @@ Choose = Callable[[dict[str, int]], Iterable[tuple[str, int]]]
 async def read_log(
     bootstrap_servers: str, topics: list[str], *, request_timeout_ms: int = 10_000,
     batch_size: int = 5000, position: LogPosition | None = None, choose: Choose | None = None,
+    **client_options,
 ) -> AsyncIterator[list[ConsumerRecord]]:
     """Batches of records, each partition in offset order, until every partition is read to
     the high watermark of its last fetch. Never joins a group: it moves no live offsets.
-    Every partition of the topics, or those `choose` picks.
+    Every partition of the topics, or those `choose` picks; `client_options` (TLS, SASL) go
+    to the consumer.
 
     Not end_offsets(): Tansu on S3 storage answers ListOffsets (latest) wrongly.
     """
@@ -37,7 +39,7 @@ async def read_log(
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers, request_timeout_ms=request_timeout_ms,
         enable_auto_commit=False, max_partition_fetch_bytes=4 * 1024 * 1024,
-        fetch_max_bytes=64 * 1024 * 1024,
+        fetch_max_bytes=64 * 1024 * 1024, **client_options,
     )
     await consumer.start()
     try:

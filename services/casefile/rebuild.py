@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
+from contracts.kafka_security import kafka_security
 from services.casefile import store
 from services.casefile.checksum import read_model_checksum
 from services.casefile.config import Settings
@@ -53,6 +54,8 @@ async def rebuild(
     services.casefile.shards); the read models come out the same either way.
     """
     started = time.monotonic()
+    # Refuse a broken Kafka security setting before the read models are dropped, not after.
+    kafka_security(settings, settings.kafka_bootstrap_servers)
     engine = store.make_engine(settings.database_url, bulk_load=True)
     try:
         store.reset(engine, defer_indexes=True)
@@ -124,7 +127,7 @@ async def _in_processes(
     processes = [
         context.Process(
             target=shard_process, name=f"replay-shard-{shard}", daemon=True,
-            args=(settings.model_dump_json(), shard, shards, read, total, results, turn))
+            args=(settings.model_dump(), shard, shards, read, total, results, turn))
         for shard, (read, total) in enumerate(counters)
     ]
     for process in processes:

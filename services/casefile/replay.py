@@ -24,6 +24,7 @@ from aiokafka import ConsumerRecord
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from contracts.kafka_security import kafka_security
 from services.casefile import projections, shards, store
 from services.casefile.config import Settings
 from services.casefile.dead_letters import APPLY, DECODE
@@ -169,6 +170,7 @@ async def replay_shard(
                 [settings.case_events_topic, settings.alert_events_topic],
                 request_timeout_ms=settings.kafka_request_timeout_ms, position=position,
                 choose=replay.choose,
+                **kafka_security(settings, settings.kafka_bootstrap_servers).client_options(),
             ):
                 replay.feed(records)
                 if on_progress is not None:
@@ -216,12 +218,12 @@ def _no_cycle_collection() -> Iterator[None]:
 
 
 def shard_process(
-    settings_json: str, shard: int, shards: int, read, total, results, turn=None
+    settings_fields: dict, shard: int, shards: int, read, total, results, turn=None
 ) -> None:
     """Entry point of a shard's own process: progress in two shared counters, the result or
     what went wrong on a queue. Only casefile's own errors travel with their message: a
     database error's text can quote the row, and so a person's name."""
-    settings = Settings.model_validate_json(settings_json)
+    settings = Settings.model_validate(settings_fields)  # secrets as they are, not masked
 
     def report(position: LogPosition) -> None:
         read.value = position.read

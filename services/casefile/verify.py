@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from contracts.chain import Link
 from contracts.events import decode_event
+from contracts.kafka_security import kafka_security
 from services.casefile import store, views
 from services.casefile.chain_audit import ChainBreak, StreamAudit, audit_links
 from services.casefile.config import Settings
@@ -48,8 +49,10 @@ async def audit_log(settings: Settings, *, case_id: UUID | None = None) -> LogAu
     streams = {settings.case_events_topic: CASE_STREAM, settings.alert_events_topic: ALERT_STREAM}
     links: dict[tuple[UUID, str], list[Link]] = defaultdict(list)
     result = LogAudit()
+    kafka = kafka_security(settings, settings.kafka_bootstrap_servers)
     async for records in read_log(settings.kafka_bootstrap_servers, list(streams),
-                                  request_timeout_ms=settings.kafka_request_timeout_ms):
+                                  request_timeout_ms=settings.kafka_request_timeout_ms,
+                                  **kafka.client_options()):
         for record in records:
             try:
                 event = decode_event(record.value or b"")

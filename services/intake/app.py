@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 
 from contracts.http_auth import authentication
+from contracts.kafka_security import kafka_security
 from contracts.keystore import KeyStore
 from services.intake import store
 from services.intake.api import router
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("intake", fmt=settings.log_format, level=settings.log_level)
+        kafka = kafka_security(settings, settings.kafka_bootstrap_servers)
         engine = store.make_engine(settings.database_url)
         if settings.migrate_on_start:
             upgrade(engine)
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             settings.kafka_bootstrap_servers,
             acks="all",
             request_timeout_ms=settings.kafka_request_timeout_ms,
+            security=kafka.broker_security(),
             logger=log,
         )
         relay = OutboxRelay(
@@ -69,7 +72,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         app.state.broker, app.state.clock = broker, clock
         app.state.fingerprint_key = keys.master.derive("intake idempotency fingerprint")
         await asyncio.to_thread(intake.erase_pending_keys)
-        async with authentication(settings, settings.kafka_bootstrap_servers, clock) as auth:
+        async with authentication(settings, settings.kafka_bootstrap_servers, clock,
+                                  **kafka.client_options()) as auth:
             app.state.authenticator = auth
             intake.start()
             relay.start()

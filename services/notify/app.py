@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from contracts.alert_events import DeliveryChannel
 from contracts.http_auth import authentication
+from contracts.kafka_security import kafka_security
 from services.notify import store
 from services.notify.api import router
 from services.notify.channels.email import EmailChannel
@@ -108,6 +109,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("notify", fmt=settings.log_format, level=settings.log_level)
+        kafka = kafka_security(settings, settings.kafka_bootstrap_servers)
         exit_stack = contextlib.AsyncExitStack()
         senders = delivery_channels(settings)
         ctx = decision_context(settings, senders)
@@ -119,7 +121,8 @@ def create_app(
             session.commit()
         broker = KafkaBroker(
             settings.kafka_bootstrap_servers, acks="all",
-            request_timeout_ms=settings.kafka_request_timeout_ms, logger=log,
+            request_timeout_ms=settings.kafka_request_timeout_ms,
+            security=kafka.broker_security(), logger=log,
         )
         scheduler: Scheduler | None = None
         consumer = Consumer(
@@ -132,7 +135,8 @@ def create_app(
         try:
             await connect(broker)
             await ensure_topic(settings.kafka_bootstrap_servers, settings.dead_letter_topic,
-                               request_timeout_ms=settings.kafka_request_timeout_ms)
+                               request_timeout_ms=settings.kafka_request_timeout_ms,
+                               **kafka.client_options())
         except BaseException:
             await broker.stop()
             engine.dispose()
@@ -158,7 +162,8 @@ def create_app(
         app.state.clock, app.state.scheduler = clock, scheduler
         app.state.subscriber = subscriber
         app.state.authenticator = await exit_stack.enter_async_context(
-            authentication(settings, settings.kafka_bootstrap_servers, clock))
+            authentication(settings, settings.kafka_bootstrap_servers, clock,
+                           **kafka.client_options()))
         tasks = [asyncio.create_task(scheduler.run(), name="notify-scheduler"),
                  asyncio.create_task(deliverer.run(), name="notify-deliverer")]
         email = senders.get(DeliveryChannel.EMAIL)

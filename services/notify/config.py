@@ -8,9 +8,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
 from contracts.http_auth import AuthSettings
+from contracts.kafka_security import KafkaSecuritySettings
 
 
-class Settings(AuthSettings, BaseSettings):
+class Settings(AuthSettings, KafkaSecuritySettings, BaseSettings):
     """Every knob of notify, read from the environment."""
 
     model_config = SettingsConfigDict(extra="ignore")

@@ -84,10 +84,11 @@ def dead_letter_publisher(broker: KafkaBroker, settings: Settings):
     return dead_letter
 
 
-async def ensure_topic(bootstrap_servers: str, topic: str, *, request_timeout_ms: int) -> None:
+async def ensure_topic(bootstrap_servers: str, topic: str, *, request_timeout_ms: int,
+                       **client_options) -> None:
     """Create the dead-letter topic if missing, kept forever like the log it shadows."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers,
-                                request_timeout_ms=request_timeout_ms)
+                                request_timeout_ms=request_timeout_ms, **client_options)
     await admin.start()
     try:
         if topic in set(await admin.list_topics()):
