@@ -154,4 +154,6 @@ async def test_a_case_stored_by_an_earlier_intake_keeps_its_clock_rules(settings
         "closed": False, "inquiries": {inquiry_id: "open"},
         "sent_at": {inquiry_id: "2025-01-15"}, "paused_on": {inquiry_id: "2025-02-20"},
         "scope": {"team": "almaty", "assignee": None},
+        "consent": {"share_with_un_bodies": False, "share_with_media": False,
+                    "share_with_partner_ngos": False},  # folded again: kept from now on
     }
