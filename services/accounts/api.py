@@ -20,6 +20,7 @@ from services.accounts.store import Account, LoginSession
 router = APIRouter()
 
 REFRESH_COOKIE, CSRF_COOKIE = "ct_refresh", "ct_csrf"
+REFRESH_PATH = "/sessions"  # the refresh cookie goes only where it is used
 AccountName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,99}$")]
 TeamName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,99}$")]
 
@@ -132,8 +133,9 @@ def reauthenticate(body: Reauthenticate, principal: PrincipalDep, request: Reque
 @router.delete("/sessions/current", status_code=204, tags=["sessions"])
 def log_out(principal: PrincipalDep, request: Request, response: Response, session: SessionDep):
     _run(session, lambda now: operations.log_out(session, principal, now), request)
-    for name in (ACCESS_COOKIE, REFRESH_COOKIE, CSRF_COOKIE):
-        response.delete_cookie(name)
+    # A cookie is only removed with the path it was set with.
+    for name, path in ((ACCESS_COOKIE, "/"), (REFRESH_COOKIE, REFRESH_PATH), (CSRF_COOKIE, "/")):
+        response.delete_cookie(name, path=path)
     response.status_code = 204
     return response
 
@@ -247,7 +249,7 @@ def _opened(tokens: Tokens, request: Request, response: Response) -> SessionOpen
     common = {"httponly": True, "secure": secure, "samesite": "strict"}
     response.set_cookie(ACCESS_COOKIE, tokens.access_token, max_age=tokens.expires_in, path="/",
                         **common)
-    response.set_cookie(REFRESH_COOKIE, tokens.refresh_token, path="/sessions", **common)
+    response.set_cookie(REFRESH_COOKIE, tokens.refresh_token, path=REFRESH_PATH, **common)
     # Readable by the page, sent back as X-CSRF-Token with every change (double submit).
     response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(24), path="/", httponly=False,
                         secure=secure, samesite="strict")
