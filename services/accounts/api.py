@@ -13,13 +13,13 @@ from sqlmodel import Session, select
 from contracts.access import Principal, Role, may_manage_accounts
 from contracts.account_events import RevocationReason
 from contracts.http_auth import ACCESS_COOKIE
+from contracts.http_security import CSRF_COOKIE, REFRESH_COOKIE
 from services.accounts import operations
 from services.accounts.operations import Refused, Tokens
 from services.accounts.store import Account, LoginSession
 
 router = APIRouter()
 
-REFRESH_COOKIE, CSRF_COOKIE = "ct_refresh", "ct_csrf"
 REFRESH_PATH = "/sessions"  # the refresh cookie goes only where it is used
 AccountName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,99}$")]
 TeamName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,99}$")]

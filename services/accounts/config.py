@@ -6,9 +6,10 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
+from contracts.http_security import HttpSecuritySettings
 
 
-class Settings(BaseSettings):
+class Settings(HttpSecuritySettings, BaseSettings):
     """Every knob of accounts, read from the environment."""
 
     model_config = SettingsConfigDict(extra="ignore")

@@ -4,9 +4,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
 from contracts.http_auth import AuthSettings
+from contracts.http_security import HttpSecuritySettings
 
 
-class Settings(AuthSettings, BaseSettings):
+class Settings(AuthSettings, HttpSecuritySettings, BaseSettings):
     """Every knob of casefile, read from the environment."""
 
     model_config = SettingsConfigDict(extra="ignore")

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from contracts.alert_events import DeliveryChannel
+from contracts import http_security
 from contracts.http_auth import authentication
 from services.notify import store
 from services.notify.api import router
@@ -185,8 +186,10 @@ def create_app(
             engine.dispose()
 
     app = FastAPI(title="notify", lifespan=lifespan,
-                  summary="Deadlines that explain themselves, and alerts that arrive once.")
+                  summary="Deadlines that explain themselves, and alerts that arrive once.",
+                  **http_security.docs_urls(settings))
     app.include_router(router)
+    http_security.install(app, settings)
     _add_health_routes(app)
     return app
 
