@@ -33,6 +33,10 @@ from services.casefile.queries import CaseFilter, CaseSort
 
 router = APIRouter()
 
+# Bounds that keep a query computable: a date that many days back still exists (some 270
+# years), and an offset fits the databases' 64-bit integers with room to spare.
+MAX_DAYS, MAX_OFFSET = 100_000, 1_000_000_000
+
 CaseStatus = Literal[(AWAITING_REPORT, OPEN, CLOSED, *(s.value for s in SubjectStatus))]  # type: ignore[valid-type]
 EventTypeName = Literal[tuple(t.model_fields["type"].default for t in EVENT_TYPES)]  # type: ignore[valid-type]
 SortParameter = Literal[tuple(f"{sign}{s.value}" for s in CaseSort for sign in ("", "-"))]  # type: ignore[valid-type]
@@ -95,8 +99,8 @@ def list_cases(
     assignee: Annotated[str | None, Query(max_length=100)] = None,
     unassigned: bool | None = None,
     has_overdue_inquiries: bool | None = None,
-    min_days_since_last_contact: Annotated[int | None, Query(ge=0)] = None,
-    max_days_since_last_contact: Annotated[int | None, Query(ge=0)] = None,
+    min_days_since_last_contact: Annotated[int | None, Query(ge=0, le=MAX_DAYS)] = None,
+    max_days_since_last_contact: Annotated[int | None, Query(ge=0, le=MAX_DAYS)] = None,
     opened_from: Annotated[PartialDate | None, Query(description="A year, month or day.")] = None,
     opened_to: Annotated[PartialDate | None, Query(description="Inclusive.")] = None,
     recipient_country: Annotated[CountryCode | None, Query(
@@ -105,7 +109,7 @@ def list_cases(
     sort: Annotated[SortParameter, Query(
         description="A leading '-' sorts descending.")] = "-opened_at",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[CaseListItem]:
     """The cases you may read, filtered and sorted; X-Total-Count gives how many match."""
     require(principal.role is not Role.ADMIN, "read cases")
