@@ -18,6 +18,7 @@ from services.notify.deadlines import explain
 from services.notify.store import Alert, Delivery
 
 router = APIRouter()
+MAX_OFFSET = 1_000_000_000  # well inside the databases' 64-bit integers
 
 
 class DeliveryPublic(BaseModel):
@@ -96,7 +97,8 @@ def list_alerts(
     kind: Literal["reminder", "overdue", "escalation", "family_silent",
                   "reprisal_reported"] | None = None,
     state: Literal["open", "snoozed", "acknowledged", "withdrawn", "all"] = "open",
-    limit: Annotated[int, Query(ge=1, le=500)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[AlertPublic]:
     """The alerts you may see, newest first (your own; a supervisor's team's too; an
     auditor's, all): by default those waiting for someone now, `advocate=` one advocate's
