@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from sqlmodel import Session
 
 from contracts.access import Principal, Role, may_read_audit_trail, may_read_case
+from contracts.casework_events import AccountId
 from contracts.events import EVENT_TYPES, SubjectStatus
 from contracts.partial_dates import PartialDate, sort_key
 from contracts.values import CountryCode, RecipientKind
@@ -96,7 +97,7 @@ def list_cases(
     principal: PrincipalDep,
     response: Response,
     status: Annotated[list[CaseStatus], Query(description="Any of these statuses.")] = [],  # noqa: B006
-    assignee: Annotated[str | None, Query(max_length=100)] = None,
+    assignee: Annotated[AccountId | None, Query(description="An account.")] = None,
     unassigned: bool | None = None,
     has_overdue_inquiries: bool | None = None,
     min_days_since_last_contact: Annotated[int | None, Query(ge=0, le=MAX_DAYS)] = None,
