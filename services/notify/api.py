@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from contracts.access import Principal, Role, may_read_case
 from contracts.alert_events import Deadline
+from contracts.casework_events import AccountId
 from services.notify import inbox, queries
 from services.notify.deadlines import explain
 from services.notify.store import Alert, Delivery
@@ -92,7 +93,7 @@ def _visible(session: Session, principal: Principal, alert_id: UUID) -> None:
 @router.get("/alerts", response_model=list[AlertPublic], tags=["alerts"])
 def list_alerts(
     request: Request, response: Response, session: SessionDep, principal: PrincipalDep,
-    advocate: Annotated[str | None, Query(max_length=100)] = None,
+    advocate: Annotated[AccountId | None, Query(description="An account.")] = None,
     case_id: UUID | None = None, inquiry_id: UUID | None = None,
     kind: Literal["reminder", "overdue", "escalation", "family_silent",
                   "reprisal_reported"] | None = None,
@@ -154,7 +155,7 @@ def get_deadline(inquiry_id: UUID, session: SessionDep, principal: PrincipalDep)
 
 @router.get("/advocates/{advocate}/digest", response_model=DigestPublic, tags=["alerts"])
 def get_digest(
-    advocate: Annotated[str, Path(max_length=100)], request: Request, session: SessionDep,
+    advocate: Annotated[AccountId, Path()], request: Request, session: SessionDep,
     principal: PrincipalDep, day: date | None = None,
 ) -> DigestPublic:
     """One advocate's day: what waits for them (the most pressing first), what came, what
