@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from typing import Annotated
@@ -21,6 +22,7 @@ from services.accounts.store import Account, LoginSession
 router = APIRouter()
 
 REFRESH_PATH = "/sessions"  # the refresh cookie goes only where it is used
+REFRESH_TOKEN = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")  # session id . secret
 AccountName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,99}$")]
 TeamName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,99}$")]
 
@@ -112,6 +114,8 @@ def refresh(body: Refresh, request: Request, response: Response, session: Sessio
     token = body.refresh_token or request.cookies.get(REFRESH_COOKIE)
     if not token:
         raise HTTPException(401, detail="no refresh token")
+    if not REFRESH_TOKEN.fullmatch(token):  # not one of ours: nothing to look up
+        raise HTTPException(401, detail="the session has ended; log in again")
     tokens = _run(session, lambda now: operations.refresh(
         session, request.app.state.desk, refresh_token=token, now=now), request)
     return _opened(tokens, request, response)
