@@ -228,9 +228,13 @@ def _route(scope: Scope) -> str:
     return getattr(route, "path", None) or "(no route)"  # the template: no ids, no names
 
 
-def _frames(exc: BaseException, last: int = 6) -> list[str]:
-    return [f"{PurePath(f.filename).name}:{f.lineno}:{f.name}"
-            for f in traceback.extract_tb(exc.__traceback__)[-last:]]
+def _frames(exc: BaseException, ours: int = 4) -> list[str]:
+    """Where it failed: the last frames of this project's code, then the very last frame."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    chosen = [f for f in frames if "site-packages" not in f.filename][-ours:]
+    if frames and frames[-1] not in chosen:
+        chosen.append(frames[-1])
+    return [f"{'/'.join(PurePath(f.filename).parts[-2:])}:{f.lineno}:{f.name}" for f in chosen]
 
 
 def _add_docs(app: FastAPI) -> None:
