@@ -12,6 +12,7 @@ import uuid
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import pytest
+import structlog
 
 from services.accounts.app import create_app as create_accounts
 from services.accounts.config import Settings as AccountsSettings
@@ -190,8 +191,18 @@ async def test_a_change_made_with_the_session_cookie_needs_the_csrf_token(
     assert again.status_code == 201, again.text
 
 
+@pytest.fixture
+def service_log(capsys):
+    """What the service logs (JSON lines on stderr); structlog's configuration is put back
+    afterwards, so later tests do not write to this test's closed capture."""
+    before = structlog.get_config()
+    yield lambda: [json.loads(line) for line in capsys.readouterr().err.splitlines()
+                   if line.startswith("{")]
+    structlog.configure(**before)
+
+
 async def test_an_unexpected_error_answers_500_with_an_error_id_and_no_details(
-    casefile_settings, clock, monkeypatch, capsys
+    casefile_settings, clock, monkeypatch, service_log
 ):
     def fails(*args, **kwargs):
         raise RuntimeError("Fictional Person, born 1961 in Fictional Town")
@@ -199,8 +210,7 @@ async def test_an_unexpected_error_answers_500_with_an_error_id_and_no_details(
     monkeypatch.setattr(casefile_queries, "list_cases", fails)
     async with running(create_casefile(casefile_settings, clock=clock), as_=SUPERVISOR) as client:
         failed = await client.get("/cases")
-    logged = [json.loads(line) for line in capsys.readouterr().err.splitlines()
-              if line.startswith("{") and "request_failed" in line]
+    logged = [entry for entry in service_log() if entry["event"] == "request_failed"]
 
     body = failed.json()
     assert failed.status_code == 500 and set(body) == {"detail", "error_id"}
