@@ -50,7 +50,7 @@ SECURITY_HEADERS = (
     ("cross-origin-resource-policy", "same-origin"),
     ("cache-control", "no-store"),  # case data must not stay in a browser's or proxy's cache
 )
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
 
 
 class HttpSecuritySettings(BaseModel):
@@ -79,7 +79,7 @@ class HttpSecuritySettings(BaseModel):
     @classmethod
     def _exact_origins(cls, origins: list[str]) -> list[str]:
         for origin in origins:  # "*" with cookies would open every session to every site
-            if not _ORIGIN.match(origin):
+            if not _ORIGIN.fullmatch(origin):
                 raise ValueError(f"not an origin (scheme://host[:port]): {origin!r}")
         return origins
 

@@ -99,6 +99,6 @@ async def test_api_docs_when_asked_for_run_only_their_own_inline_script(name):
 def test_cors_settings_take_a_comma_separated_list_and_refuse_a_wildcard():
     assert NotifySettings(cors_allowed_origins=f"{ALLOWED}, http://localhost:3000"
                           ).cors_allowed_origins == [ALLOWED, "http://localhost:3000"]
-    for wrong in ("*", "https://cases.example.org/app", "cases.example.org"):
+    for wrong in ("*", "https://cases.example.org/app", "cases.example.org", [f"{ALLOWED}\n"]):
         with pytest.raises(ValueError, match="not an origin"):
             CasefileSettings(cors_allowed_origins=wrong)
