@@ -143,6 +143,8 @@ class Stack:
             "HTTP_PORT": str(s.port(name)),
             "LOG_FORMAT": "json",
         }
+        if s.demo_mode and "API_DOCS" not in os.environ:
+            env["API_DOCS"] = "true"  # /docs for a newcomer; off in production
         keys = (s.data_dir / "keys").resolve()
         env["ACCESS_TOKEN_PUBLIC_KEY_FILE"] = str(keys / "access-token.pub")
         if name == "accounts":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from typing import Annotated
@@ -13,13 +14,15 @@ from sqlmodel import Session, select
 from contracts.access import Principal, Role, may_manage_accounts
 from contracts.account_events import RevocationReason
 from contracts.http_auth import ACCESS_COOKIE
+from contracts.http_security import CSRF_COOKIE, REFRESH_COOKIE
 from services.accounts import operations
 from services.accounts.operations import Refused, Tokens
 from services.accounts.store import Account, LoginSession
 
 router = APIRouter()
 
-REFRESH_COOKIE, CSRF_COOKIE = "ct_refresh", "ct_csrf"
+REFRESH_PATH = "/sessions"  # the refresh cookie goes only where it is used
+REFRESH_TOKEN = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")  # session id . secret
 AccountName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,99}$")]
 TeamName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,99}$")]
 
@@ -111,6 +114,8 @@ def refresh(body: Refresh, request: Request, response: Response, session: Sessio
     token = body.refresh_token or request.cookies.get(REFRESH_COOKIE)
     if not token:
         raise HTTPException(401, detail="no refresh token")
+    if not REFRESH_TOKEN.fullmatch(token):  # not one of ours: nothing to look up
+        raise HTTPException(401, detail="the session has ended; log in again")
     tokens = _run(session, lambda now: operations.refresh(
         session, request.app.state.desk, refresh_token=token, now=now), request)
     return _opened(tokens, request, response)
@@ -132,8 +137,9 @@ def reauthenticate(body: Reauthenticate, principal: PrincipalDep, request: Reque
 @router.delete("/sessions/current", status_code=204, tags=["sessions"])
 def log_out(principal: PrincipalDep, request: Request, response: Response, session: SessionDep):
     _run(session, lambda now: operations.log_out(session, principal, now), request)
-    for name in (ACCESS_COOKIE, REFRESH_COOKIE, CSRF_COOKIE):
-        response.delete_cookie(name)
+    # A cookie is only removed with the path it was set with.
+    for name, path in ((ACCESS_COOKIE, "/"), (REFRESH_COOKIE, REFRESH_PATH), (CSRF_COOKIE, "/")):
+        response.delete_cookie(name, path=path)
     response.status_code = 204
     return response
 
@@ -247,7 +253,7 @@ def _opened(tokens: Tokens, request: Request, response: Response) -> SessionOpen
     common = {"httponly": True, "secure": secure, "samesite": "strict"}
     response.set_cookie(ACCESS_COOKIE, tokens.access_token, max_age=tokens.expires_in, path="/",
                         **common)
-    response.set_cookie(REFRESH_COOKIE, tokens.refresh_token, path="/sessions", **common)
+    response.set_cookie(REFRESH_COOKIE, tokens.refresh_token, path=REFRESH_PATH, **common)
     # Readable by the page, sent back as X-CSRF-Token with every change (double submit).
     response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(24), path="/", httponly=False,
                         secure=secure, samesite="strict")

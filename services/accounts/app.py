@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from sqlmodel import Session
 
+from contracts import http_security
 from contracts.http_auth import Authenticator
 from contracts.kafka_security import kafka_security
 from contracts.tokens import AUDIENCE, LOCAL_ISSUER, TrustedIssuer
@@ -93,8 +94,12 @@ def create_app(settings: Settings | None = None, *,
             engine.dispose()
 
     app = FastAPI(title="accounts", lifespan=lifespan,
-                  summary="Logging in with two factors, sessions, roles and teams.")
+                  summary="Logging in with two factors, sessions, roles and teams.",
+                  **http_security.docs_urls(settings))
     app.include_router(router)
+    # Logging in takes a password, not a cookie: a browser holding an old session cookie
+    # but no CSRF cookie must still be able to log in.
+    http_security.install(app, settings, csrf_exempt={"/sessions"})
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

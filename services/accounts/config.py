@@ -6,10 +6,11 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
+from contracts.http_security import HttpSecuritySettings
 from contracts.kafka_security import KafkaSecuritySettings
 
 
-class Settings(KafkaSecuritySettings, BaseSettings):
+class Settings(HttpSecuritySettings, KafkaSecuritySettings, BaseSettings):
     """Every knob of accounts, read from the environment."""
 
     model_config = SettingsConfigDict(extra="ignore")

@@ -20,6 +20,7 @@ from contracts.access import (
     may_read_case,
     may_record_on_case,
 )
+from contracts.casework_events import AccountId
 from contracts.events import EVENT_TYPES, ShareDestination, SubjectStatus
 from contracts.keystore import KeyStore
 from contracts.partial_dates import PartialDate, sort_key
@@ -41,6 +42,10 @@ from services.casefile.public import (
 from services.casefile.queries import CaseFilter, CaseSort
 
 router = APIRouter()
+
+# Bounds that keep a query computable: a date that many days back still exists (some 270
+# years), and an offset fits the databases' 64-bit integers with room to spare.
+MAX_DAYS, MAX_OFFSET = 100_000, 1_000_000_000
 
 CaseStatus = Literal[(AWAITING_REPORT, OPEN, CLOSED, *(s.value for s in SubjectStatus))]  # type: ignore[valid-type]
 EventTypeName = Literal[tuple(t.model_fields["type"].default for t in EVENT_TYPES)]  # type: ignore[valid-type]
@@ -113,11 +118,11 @@ def list_cases(
     keys: KeysDep,
     response: Response,
     status: Annotated[list[CaseStatus], Query(description="Any of these statuses.")] = [],  # noqa: B006
-    assignee: Annotated[str | None, Query(max_length=100)] = None,
+    assignee: Annotated[AccountId | None, Query(description="An account.")] = None,
     unassigned: bool | None = None,
     has_overdue_inquiries: bool | None = None,
-    min_days_since_last_contact: Annotated[int | None, Query(ge=0)] = None,
-    max_days_since_last_contact: Annotated[int | None, Query(ge=0)] = None,
+    min_days_since_last_contact: Annotated[int | None, Query(ge=0, le=MAX_DAYS)] = None,
+    max_days_since_last_contact: Annotated[int | None, Query(ge=0, le=MAX_DAYS)] = None,
     opened_from: Annotated[PartialDate | None, Query(description="A year, month or day.")] = None,
     opened_to: Annotated[PartialDate | None, Query(description="Inclusive.")] = None,
     recipient_country: Annotated[CountryCode | None, Query(
@@ -126,7 +131,7 @@ def list_cases(
     sort: Annotated[SortParameter, Query(
         description="A leading '-' sorts descending.")] = "-opened_at",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[CaseListItem]:
     """The cases you may read, filtered and sorted; X-Total-Count gives how many match."""
     require(principal.role is not Role.ADMIN, "read cases")

@@ -16,6 +16,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from sqlalchemy import Engine, text
 
+from contracts import http_security
 from contracts.http_auth import authentication
 from contracts.kafka_security import kafka_security
 from contracts.keystore import KeyStore
@@ -158,8 +159,10 @@ def create_app(
         title="casefile",
         summary="Cases, timelines, recipients and audit replay, folded from the log.",
         lifespan=lifespan,
+        **http_security.docs_urls(settings),
     )
     app.include_router(router)
+    http_security.install(app, settings)
     _add_operations_routes(app)
     return app
 

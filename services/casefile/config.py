@@ -4,11 +4,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
 from contracts.http_auth import AuthSettings
+from contracts.http_security import HttpSecuritySettings
 from contracts.kafka_security import KafkaSecuritySettings
 from contracts.keystore import KeyStoreSettings
 
 
-class Settings(AuthSettings, KafkaSecuritySettings, KeyStoreSettings, BaseSettings):
+class Settings(AuthSettings, HttpSecuritySettings, KafkaSecuritySettings, KeyStoreSettings,
+               BaseSettings):
     """Every knob of casefile, read from the environment."""
 
     model_config = SettingsConfigDict(extra="ignore")

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 
+from contracts import http_security
 from contracts.http_auth import authentication
 from contracts.kafka_security import kafka_security
 from contracts.keystore import KeyStore
@@ -24,7 +25,6 @@ from services.intake import store
 from services.intake.api import router
 from services.intake.config import Settings
 from services.intake.decisions import CaseNotFound, InquiryNotFound, InvalidCommand, RuleViolated
-from services.intake.limits import BodySizeLimit
 from services.intake.logs import configure_logging
 from services.intake.migrate import upgrade
 from services.intake.relay import OutboxRelay
@@ -95,9 +95,10 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             "`If-Match` (the case version, returned as `ETag`) to refuse stale edits."
         ),
         lifespan=lifespan,
+        **http_security.docs_urls(settings),
     )
     app.include_router(router)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    http_security.install(app, settings)
     _add_error_handlers(app)
     _add_health_routes(app)
     return app

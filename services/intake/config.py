@@ -4,11 +4,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
 from contracts.http_auth import AuthSettings
+from contracts.http_security import HttpSecuritySettings
 from contracts.kafka_security import KafkaSecuritySettings
 from contracts.keystore import KeyStoreSettings
 
 
-class Settings(AuthSettings, KafkaSecuritySettings, KeyStoreSettings, BaseSettings):
+class Settings(AuthSettings, HttpSecuritySettings, KafkaSecuritySettings, KeyStoreSettings,
+               BaseSettings):
     """Every knob of intake, read from the environment."""
 
     model_config = SettingsConfigDict(extra="ignore")
@@ -20,7 +22,6 @@ class Settings(AuthSettings, KafkaSecuritySettings, KeyStoreSettings, BaseSettin
     migrate_on_start: bool = True  # off: run `python -m services.intake.migrate` as a deploy step
     http_host: str = "127.0.0.1"
     http_port: int = 8001
-    max_body_bytes: int = 256 * 1024
     relay_batch_size: int = 500
     relay_idle_poll_seconds: float = 2.0
     log_format: str = "auto"  # auto (console on a TTY, JSON otherwise), json or console

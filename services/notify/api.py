@@ -13,11 +13,13 @@ from sqlmodel import Session
 
 from contracts.access import Principal, Role, may_read_case
 from contracts.alert_events import Deadline
+from contracts.casework_events import AccountId
 from services.notify import inbox, queries
 from services.notify.deadlines import explain
 from services.notify.store import Alert, Delivery
 
 router = APIRouter()
+MAX_OFFSET = 1_000_000_000  # well inside the databases' 64-bit integers
 
 
 class DeliveryPublic(BaseModel):
@@ -91,12 +93,13 @@ def _visible(session: Session, principal: Principal, alert_id: UUID) -> None:
 @router.get("/alerts", response_model=list[AlertPublic], tags=["alerts"])
 def list_alerts(
     request: Request, response: Response, session: SessionDep, principal: PrincipalDep,
-    advocate: Annotated[str | None, Query(max_length=100)] = None,
+    advocate: Annotated[AccountId | None, Query(description="An account.")] = None,
     case_id: UUID | None = None, inquiry_id: UUID | None = None,
     kind: Literal["reminder", "overdue", "escalation", "family_silent",
                   "reprisal_reported"] | None = None,
     state: Literal["open", "snoozed", "acknowledged", "withdrawn", "all"] = "open",
-    limit: Annotated[int, Query(ge=1, le=500)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[AlertPublic]:
     """The alerts you may see, newest first (your own; a supervisor's team's too; an
     auditor's, all): by default those waiting for someone now, `advocate=` one advocate's
@@ -152,7 +155,7 @@ def get_deadline(inquiry_id: UUID, session: SessionDep, principal: PrincipalDep)
 
 @router.get("/advocates/{advocate}/digest", response_model=DigestPublic, tags=["alerts"])
 def get_digest(
-    advocate: Annotated[str, Path(max_length=100)], request: Request, session: SessionDep,
+    advocate: Annotated[AccountId, Path()], request: Request, session: SessionDep,
     principal: PrincipalDep, day: date | None = None,
 ) -> DigestPublic:
     """One advocate's day: what waits for them (the most pressing first), what came, what

@@ -18,6 +18,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from sqlmodel import Session
 
+from contracts import http_security
 from contracts.alert_events import DeliveryChannel
 from contracts.http_auth import authentication
 from contracts.kafka_security import kafka_security
@@ -190,8 +191,10 @@ def create_app(
             engine.dispose()
 
     app = FastAPI(title="notify", lifespan=lifespan,
-                  summary="Deadlines that explain themselves, and alerts that arrive once.")
+                  summary="Deadlines that explain themselves, and alerts that arrive once.",
+                  **http_security.docs_urls(settings))
     app.include_router(router)
+    http_security.install(app, settings)
     _add_health_routes(app)
     return app
 

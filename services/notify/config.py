@@ -8,10 +8,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
 from contracts.http_auth import AuthSettings
+from contracts.http_security import HttpSecuritySettings
 from contracts.kafka_security import KafkaSecuritySettings
 
 
-class Settings(AuthSettings, KafkaSecuritySettings, BaseSettings):
+class Settings(AuthSettings, HttpSecuritySettings, KafkaSecuritySettings, BaseSettings):
     """Every knob of notify, read from the environment."""
 
     model_config = SettingsConfigDict(extra="ignore")
