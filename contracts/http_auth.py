@@ -32,6 +32,7 @@ from contracts.access import Principal, Role
 from contracts.account_events import decode_account_event
 from contracts.tokens import (
     AUDIENCE,
+    LEEWAY_SECONDS,
     LOCAL_ISSUER,
     InvalidToken,
     Revocations,
@@ -115,6 +116,11 @@ class Authenticator:
     wait_seconds: float = 30.0
     _started: float = field(default_factory=time.monotonic)
     _warned: bool = False
+    # Tokens whose signature was checked: a client sends the same one for minutes, and checking
+    # an Ed25519 signature costs more CPU than the rest of a command. Keyed by the whole token,
+    # so only those exact bytes are trusted again; expiry and revocation are judged every time.
+    _verified: dict[str, tuple[Principal, datetime, float]] = field(default_factory=dict)
+    verified_cache_size: int = 4096
 
     def ready(self) -> bool:
         """Revocations read up to now, or waited for as long as the settings allow."""
@@ -134,16 +140,31 @@ class Authenticator:
         if not self.ready():
             raise HTTPException(503, detail="starting: account revocations not read yet",
                                 headers={"Retry-After": "2"})
-        try:
-            # An OIDC key set may have to be fetched: not on the event loop.
-            principal, issued_at = await asyncio.to_thread(
-                verify, token, self.issuers, self.clock())
-        except InvalidToken as exc:
-            raise _unauthenticated(f"access token {exc}") from None
+        now = self.clock()
+        known = self._verified.get(token)
+        if known is None:
+            try:
+                # An OIDC key set may have to be fetched: not on the event loop.
+                principal, issued_at = await asyncio.to_thread(verify, token, self.issuers, now)
+            except InvalidToken as exc:
+                raise _unauthenticated(f"access token {exc}") from None
+            self._remember(token, principal, issued_at)
+        else:
+            principal, issued_at, expires_at = known
+            if now.timestamp() > expires_at + LEEWAY_SECONDS:
+                self._verified.pop(token, None)
+                raise _unauthenticated("access token expired")
         if self.revocations.is_revoked(principal, issued_at):
             raise _unauthenticated("the session was ended")
         request.state.principal = principal
         return principal
+
+
+    def _remember(self, token: str, principal: Principal, issued_at: datetime) -> None:
+        expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]
+        if len(self._verified) >= self.verified_cache_size:
+            del self._verified[next(iter(self._verified))]  # the oldest
+        self._verified[token] = (principal, issued_at, float(expires_at))
 
 
 def _token_of(request: Request) -> str | None:
