@@ -4,7 +4,9 @@ Starts an in-memory broker, a do-nothing FastAPI app and intake as separate proc
 loopback ports, drives each with the same load generator (bench.load, its own process) at the
 same fixed concurrency, and prints commands/s, p50 and p99, the intake/baseline ratio, how long
 the relay took to empty the outbox after the last 201, and whether every acknowledged event is
-on the log. Exits non-zero only if an acknowledged event is missing from the log: the figures
+on the log. Intake runs as in production: it checks an access token on every command (one
+signed here for a fictional caseworker) and encrypts personal data with case keys of its own
+key store. Exits non-zero only if an acknowledged event is missing from the log: the figures
 themselves depend on the machine and are printed, never asserted.
 
     python -m bench.intake --duration 10 --concurrency 32   (or BENCH_DURATION=..., etc.)
@@ -21,15 +23,20 @@ import sys
 import tempfile
 import uuid
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench.load import Plan
+from contracts.access import Role
+from contracts.keystore import write_new_master_key
 from deploy import processes
 from deploy.embedded import EmbeddedBroker
 from deploy.topics import ensure_topics
+from services.accounts.signing import TokenFacts, access_token, public_pem
 
 TARGET_PER_SECOND = 1000
 TARGET_P99_MS = 50.0
@@ -61,16 +68,44 @@ def main() -> None:
         workdir = Path(tmp)
         broker = EmbeddedBroker(kafka_port=processes.free_port(), durable=False, data_dir=workdir / "broker")
         with broker:
-            baseline = measure_baseline(options, workdir)
-            runs = [measure_intake(options, workdir, broker, log_level="warning")]
+            trusted = credentials(workdir, broker.bootstrap_servers)
+            baseline = measure_baseline(options, workdir, trusted)
+            runs = [measure_intake(options, workdir, broker, trusted, log_level="warning")]
             if options.info_logging:
-                runs.append(measure_intake(options, workdir, broker, log_level="info"))
+                runs.append(measure_intake(options, workdir, broker, trusted, log_level="info"))
     print_results(options, load_before, baseline, runs)
     if not all(run.log_check.ok for run in runs):
         sys.exit(1)
 
 
-def measure_baseline(options: argparse.Namespace, workdir: Path) -> dict:
+@dataclass(frozen=True)
+class Credentials:
+    """What intake trusts in the benchmark, and the caseworker token the load sends."""
+
+    env: dict[str, str]
+    token: str
+
+
+def credentials(workdir: Path, bootstrap_servers: str) -> Credentials:
+    """A signing key of the benchmark's own (as accounts would have), an account-events topic
+    to follow, and a key store with a new master key."""
+    keys = workdir / "keys"
+    keys.mkdir()
+    signing = Ed25519PrivateKey.generate()
+    (keys / "access-token.pub").write_bytes(public_pem(signing.public_key()))
+    write_new_master_key(keys / "master.key")
+    account_events = f"bench-account-events-{uuid.uuid4().hex[:8]}"
+    asyncio.run(ensure_topics(bootstrap_servers, [account_events]))
+    now = datetime.now(UTC)
+    facts = TokenFacts("bench-caseworker", Role.CASEWORKER, "bench-team", "bench", auth_time=now)
+    env = {"ACCESS_TOKEN_PUBLIC_KEY_FILE": str(keys / "access-token.pub"),
+           "ACCOUNT_EVENTS_TOPIC": account_events,
+           "MASTER_KEY_FILE": str(keys / "master.key"),
+           "KEYSTORE_DATABASE_URL": f"sqlite:///{keys / 'keystore.db'}"}
+    return Credentials(env, access_token(signing, facts, now, timedelta(hours=2)))
+
+
+def measure_baseline(options: argparse.Namespace, workdir: Path, trusted: Credentials) -> dict:
     port = processes.free_port()
     server = processes.spawn(
         [sys.executable, "-m", "bench.baseline"], log_path=workdir / "logs" / "baseline.log",
@@ -78,13 +113,14 @@ def measure_baseline(options: argparse.Namespace, workdir: Path) -> dict:
     )
     try:
         _wait_ready(f"http://127.0.0.1:{port}/healthz", server, what="baseline")
-        return run_load(_plan(options, port, "baseline", {"server": server.pid}))
+        return run_load(_plan(options, port, "baseline", {"server": server.pid}, trusted))
     finally:
         processes.stop(server)
 
 
 def measure_intake(
-    options: argparse.Namespace, workdir: Path, broker: EmbeddedBroker, *, log_level: str
+    options: argparse.Namespace, workdir: Path, broker: EmbeddedBroker, trusted: Credentials, *,
+    log_level: str,
 ) -> IntakeRun:
     topic = f"bench-case-events-{uuid.uuid4().hex[:8]}"
     asyncio.run(ensure_topics(broker.bootstrap_servers, [topic]))
@@ -96,7 +132,7 @@ def measure_intake(
             os.environ,
             KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers, CASE_EVENTS_TOPIC=topic,
             DATABASE_URL=f"sqlite:///{workdir / f'intake-{log_level}.db'}",
-            HTTP_PORT=str(port), LOG_LEVEL=log_level, LOG_FORMAT="json",
+            HTTP_PORT=str(port), LOG_LEVEL=log_level, LOG_FORMAT="json", **trusted.env,
         ),
     )
     try:
@@ -104,7 +140,7 @@ def measure_intake(
         _wait_ready(f"http://127.0.0.1:{port}/readyz", intake, what="intake",
                     until=lambda body: body["checks"]["broker"] is True)
         watched = {"intake": intake.pid, "broker": broker.pids[0]}
-        report = run_load(_plan(options, port, "intake", watched))
+        report = run_load(_plan(options, port, "intake", watched, trusted))
     finally:
         processes.stop(intake)
     on_log = asyncio.run(event_ids_on_log(broker.bootstrap_servers, topic))
@@ -116,10 +152,12 @@ def measure_intake(
     return IntakeRun(log_level, report, check)
 
 
-def _plan(options: argparse.Namespace, port: int, target: str, watched: dict[str, int]) -> Plan:
+def _plan(options: argparse.Namespace, port: int, target: str, watched: dict[str, int],
+          trusted: Credentials) -> Plan:
     return Plan(
         port=port, target=target, concurrency=options.concurrency, seed_cases=options.seed_cases,
         warmup_seconds=options.warmup, duration_seconds=options.duration, watch_pids=watched,
+        token=trusted.token,
     )
 
 

@@ -86,6 +86,7 @@ class Plan:
     warmup_seconds: float = 3.0
     duration_seconds: float = 10.0
     baseline_path: str = "/noop"
+    token: str = ""  # an access token intake trusts, sent with every request (to both targets)
     watch_pids: dict[str, int] = field(default_factory=dict)  # name -> pid, CPU reported
 
 
@@ -144,10 +145,10 @@ class Load:
 
         await asyncio.gather(*(open_cases(n) for n in range(self.plan.concurrency)))
 
-    @staticmethod
-    def _headers(worker: int) -> bytes:
+    def _headers(self, worker: int) -> bytes:
         key = os.urandom(16).hex().encode()
-        return b"X-Actor: bench-caseworker-%d\r\nIdempotency-Key: %s\r\n" % (worker, key)
+        return b"Authorization: Bearer %s\r\nIdempotency-Key: %s\r\n" % (
+            self.plan.token.encode(), key)
 
     async def _worker(self, worker: int) -> None:
         plan, tally, mix = self.plan, self.tally, self.mix
