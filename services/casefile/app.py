@@ -18,6 +18,7 @@ from sqlalchemy import Engine, text
 
 from contracts.http_auth import authentication
 from services.casefile import dead_letters, store
+from services.casefile.access_audit import service as access_audit
 from services.casefile.api import router
 from services.casefile.config import Settings
 from services.casefile.handlers import LiveProjection
@@ -120,29 +121,37 @@ def create_app(
             attempts=settings.dead_letter_after_attempts, backoff=settings.retry_backoff_seconds,
         )
         subscriber = subscribe(broker, projection, settings, engine)
+        accesses = access_audit.build(settings, broker, clock, metrics)
         try:
             await connect(broker)
             await dead_letters.ensure_topic(
                 settings.kafka_bootstrap_servers, settings.dead_letter_topic,
                 request_timeout_ms=settings.kafka_request_timeout_ms,
             )
+            await access_audit.ensure_topic(settings)
         except BaseException:
             await broker.stop()
             engine.dispose()
+            accesses.outbox_engine.dispose()
             raise
         app.state.engine = engine
         app.state.broker = broker
         app.state.metrics = metrics
         app.state.clock = clock
         app.state.subscriber = subscriber
+        app.state.access_audit = accesses
+        app.state.access_recorder = accesses.recorder
+        accesses.relay.start()
         async with authentication(settings, settings.kafka_bootstrap_servers, clock) as auth:
             app.state.authenticator = auth
             log.info("casefile_started", port=settings.http_port)
             try:
                 yield
             finally:
+                await accesses.stop()
                 await broker.stop()
                 engine.dispose()
+                accesses.outbox_engine.dispose()
 
     app = FastAPI(
         title="casefile",
@@ -170,8 +179,9 @@ def _add_operations_routes(app: FastAPI) -> None:
         consumer = getattr(state.subscriber, "consumer", None)
         try:
             partitions = await asyncio.to_thread(progress, state.engine, consumer)
+            accesses = await asyncio.to_thread(state.access_audit.status)
         except Exception:
-            partitions = []
+            partitions, accesses = [], None
         ready = all(checks.values())
         body = {
             "ready": ready,
@@ -180,6 +190,7 @@ def _add_operations_routes(app: FastAPI) -> None:
                 "lag": sum(p.lag or 0 for p in partitions),
                 "partitions": [vars(p) for p in partitions],
             },
+            "accesses": accesses,
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 
