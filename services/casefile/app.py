@@ -19,6 +19,8 @@ from sqlalchemy import Engine, text
 from contracts.http_auth import authentication
 from services.casefile import dead_letters, store
 from services.casefile.access_audit import service as access_audit
+from services.casefile.access_audit.api import router as access_router
+from services.casefile.access_audit.consumer import AccessProjection
 from services.casefile.api import router
 from services.casefile.config import Settings
 from services.casefile.handlers import LiveProjection
@@ -90,6 +92,29 @@ def subscribe(
     return subscriber
 
 
+def subscribe_accesses(
+    broker: KafkaBroker, projection: AccessProjection, settings: Settings, engine: Engine
+):
+    """The audit's subscriber to access-events: positions, commits and retries as above."""
+    resume = ResumeFromStore(engine)
+    subscriber = broker.subscriber(
+        settings.access_events_topic,
+        group_id=access_audit.access_consumer_group(settings),
+        auto_offset_reset="earliest",
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        listener=resume,
+    )
+    resume.subscriber = subscriber
+
+    @subscriber
+    async def on_access(msg: KafkaMessage) -> None:
+        await projection.handle(msg.raw_message)
+
+    return subscriber
+
+
 def create_app(
     settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now
 ) -> FastAPI:
@@ -121,7 +146,8 @@ def create_app(
             attempts=settings.dead_letter_after_attempts, backoff=settings.retry_backoff_seconds,
         )
         subscriber = subscribe(broker, projection, settings, engine)
-        accesses = access_audit.build(settings, broker, clock, metrics)
+        accesses = access_audit.build(settings, broker, engine, clock, publish_dead_letter,
+                                      metrics)
         try:
             await connect(broker)
             await dead_letters.ensure_topic(
@@ -139,9 +165,11 @@ def create_app(
         app.state.metrics = metrics
         app.state.clock = clock
         app.state.subscriber = subscriber
+        app.state.settings = settings
         app.state.access_audit = accesses
         app.state.access_recorder = accesses.recorder
         accesses.relay.start()
+        accesses.follow(lambda: subscribe_accesses(broker, accesses.projection, settings, engine))
         async with authentication(settings, settings.kafka_bootstrap_servers, clock) as auth:
             app.state.authenticator = auth
             log.info("casefile_started", port=settings.http_port)
@@ -159,6 +187,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.include_router(router)
+    app.include_router(access_router)
     _add_operations_routes(app)
     return app
 
@@ -177,8 +206,9 @@ def _add_operations_routes(app: FastAPI) -> None:
             "revocations": state.authenticator.ready(),
         }
         consumer = getattr(state.subscriber, "consumer", None)
+        topics = (state.settings.case_events_topic, state.settings.alert_events_topic)
         try:
-            partitions = await asyncio.to_thread(progress, state.engine, consumer)
+            partitions = await asyncio.to_thread(progress, state.engine, consumer, topics)
             accesses = await asyncio.to_thread(state.access_audit.status)
         except Exception:
             partitions, accesses = [], None

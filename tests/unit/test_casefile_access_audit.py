@@ -1,7 +1,9 @@
-"""The audit of access's pure parts: where a read came from, and what a list read recorded."""
+"""The audit of access's pure parts: where a read came from, what a list read recorded, and
+the rows an access event folds into."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from ipaddress import ip_network
 from uuid import UUID, uuid4
@@ -14,9 +16,11 @@ from services.casefile.access_audit.client_address import ClientAddress, client_
 from services.casefile.access_audit.events import (
     ReadContext,
     case_accessed,
+    cases_listed,
     correlation_id_of,
     list_filters,
 )
+from services.casefile.access_audit.fold import CASE_LIST, decode, fold
 from services.casefile.queries import CaseFilter
 
 PROXIES = [ip_network("10.0.0.0/24"), ip_network("fd00::/8")]
@@ -81,3 +85,34 @@ def test_an_access_event_says_who_when_from_where_and_what_and_nothing_more():
         "data": {"what": "case", "as_of": "2020-03-01", "event_types": []}}
     assert (event.case_id, event.occurred_at, event.correlation_id) == (
         case_id, CONTEXT.read_at, CONTEXT.correlation_id)
+
+
+def test_a_case_read_folds_into_one_record_and_the_case_it_showed():
+    case_id = uuid4()
+    event = case_accessed(CONTEXT, case_id, CaseRead.TIMELINE, as_of="2020-03",
+                          event_types=["threat_reported"])
+
+    record, cases = fold(event)
+    assert (record.what, record.case_id, record.as_of, record.read_at) == (
+        "timeline", case_id, "2020-03", "2025-03-01T09:00:00.000000Z")
+    assert (record.account, record.role, record.team, record.session_id) == (
+        "caseworker-7", "caseworker", "almaty", "s-1")
+    assert (record.client_address, record.event_types) == ("192.0.2.10", '["threat_reported"]')
+    assert [(c.case_id, c.event_id) for c in cases] == [(case_id, event.event_id)]
+
+
+def test_a_list_folds_into_one_record_and_each_case_it_showed_once():
+    first, second = uuid4(), uuid4()
+    event = cases_listed(CONTEXT, {"statuses": ["open"], "limit": 2}, [first, second, first], 9)
+
+    record, cases = fold(event)
+    assert (record.what, record.case_id, record.cases_shown, record.total) == (
+        CASE_LIST, None, 3, 9)
+    assert json.loads(record.filters) == {"statuses": ["open"], "limit": 2}
+    assert [c.case_id for c in cases] == [first, second]
+
+
+def test_a_message_that_is_not_an_access_event_is_unreadable_without_quoting_it():
+    unreadable = decode(b'{"type": "case_accessed", "subject": "Fictional Name"}')
+    assert unreadable.reason.startswith("undecodable access event: ")
+    assert "Fictional" not in unreadable.reason
