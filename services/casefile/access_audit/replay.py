@@ -72,7 +72,7 @@ async def replay_accesses(
     replay = AccessReplay(engine)
     position = LogPosition()
     async for records in read_log(bootstrap_servers, [topic], position=position,
-                                  request_timeout_ms=request_timeout_ms):
+                                  request_timeout_ms=request_timeout_ms, fetch_max_wait_ms=50):
         replay.feed(records)
     replay.finish()
     ends = [(tp.topic, tp.partition, end) for tp, end in (position.ends or {}).items()]
