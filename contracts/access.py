@@ -7,7 +7,8 @@ may do only what is listed here.
 
 - caseworker: reads and records on their team's cases, and on cases assigned to them;
 - supervisor: the same, and is told of escalations and reprisals;
-- auditor: reads every case and the audit trail, records nothing;
+- auditor: reads every case and the audit trail, and alone sees who read which case;
+  records nothing;
 - admin: manages accounts and erases subjects; reads no case content.
 """
 
@@ -69,6 +70,12 @@ def may_open_case(principal: Principal) -> bool:
 
 def may_read_audit_trail(principal: Principal) -> bool:
     return principal.role in (Role.AUDITOR, Role.SUPERVISOR)
+
+
+def may_read_access_log(principal: Principal) -> bool:
+    """Who read which case is for auditors only: supervisors are among the readers audited,
+    and the log shows where each caseworker has been looking."""
+    return principal.role is Role.AUDITOR
 
 
 def may_manage_accounts(principal: Principal) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts import topics
+from contracts.access_events import AnyAccessEvent
 from contracts.events import AnyAlertEvent, AnyCaseEvent
 
 DOCUMENT = Path(__file__).parent / "asyncapi.json"
@@ -47,6 +48,22 @@ def declare_alert_events(broker: Any, topic: str = topics.ALERT_EVENTS) -> Any:
     )
 
 
+def declare_access_events(broker: Any, topic: str = topics.ACCESS_EVENTS) -> Any:
+    """Casefile's publisher of access events on a faststream KafkaBroker."""
+    return broker.publisher(
+        topic,
+        schema=AnyAccessEvent,
+        title=f"{topics.ACCESS_EVENTS}:Publish",
+        description=(
+            "The audit of access: every read of a case's data by a person (a case, its "
+            "timeline, an audit replay, a verification, an export) and every case list, with "
+            "who, when, from where and the request's id, recorded before the data is sent. "
+            "Keyed by case_id (a list by the reader's account); infinite retention. Never "
+            "any of the case's content. At least once: consumers deduplicate by event_id."
+        ),
+    )
+
+
 def render() -> str:
     from faststream.kafka import KafkaBroker
     from faststream.specification import AsyncAPI
@@ -54,6 +71,7 @@ def render() -> str:
     broker = KafkaBroker("127.0.0.1:9092", description="Any Kafka 3.x/4.x cluster, or the embedded Tansu.")
     declare_case_events(broker)
     declare_alert_events(broker)
+    declare_access_events(broker)
     spec = AsyncAPI(
         broker, title="Advocacy case tracker: event log", version="1", schema_version="3.0.0",
         description="The Kafka topics the services share. Event schemas live in contracts/.",

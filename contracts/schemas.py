@@ -6,15 +6,17 @@ import json
 import sys
 from pathlib import Path
 
+from contracts.access_events import ACCESS_EVENT_TYPES
 from contracts.events import RECORDED_EVENT_TYPES
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 
 def rendered_schemas() -> dict[str, str]:
-    """File name -> JSON Schema text, for every event type and every version on the log."""
+    """File name -> JSON Schema text, for every version on a log of every case, alert and
+    access event type."""
     out = {}
-    for model in RECORDED_EVENT_TYPES:
+    for model in (*RECORDED_EVENT_TYPES, *ACCESS_EVENT_TYPES):
         fields = model.model_fields
         name = f"{fields['type'].default}.v{fields['schema_version'].default}.json"
         out[name] = json.dumps(model.model_json_schema(), indent=2, ensure_ascii=False) + "\n"

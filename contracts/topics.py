@@ -1,5 +1,5 @@
 """Topic names on the log. Case topics are keyed by case id, so a case's events stay in order;
-account-events is keyed by account."""
+account-events is keyed by account; access-events by case id, or account for a case list."""
 
 CASE_EVENTS = "case-events"
 """Everything caseworkers record about a case; written by intake only."""
@@ -17,5 +17,9 @@ NOTIFY_DEAD_LETTERS = "notify.dead-letters"
 ACCOUNT_EVENTS = "account-events"
 """Accounts opened, roles changed, sessions revoked; keyed by account, read by every service."""
 
+ACCESS_EVENTS = "access-events"
+"""Who read which case's data, when and from where (never the data itself); written by casefile
+before it answers, keyed by case id (a case list by the reader's account), kept forever."""
+
 ALL_TOPICS = (CASE_EVENTS, ALERT_EVENTS, CASEFILE_DEAD_LETTERS, NOTIFY_DEAD_LETTERS,
-              ACCOUNT_EVENTS)
+              ACCOUNT_EVENTS, ACCESS_EVENTS)

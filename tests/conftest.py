@@ -71,9 +71,10 @@ def kafka() -> Iterator[str]:
 def topics(kafka: str) -> Topics:
     suffix = uuid.uuid4().hex[:8]
     names = Topics(case_events=f"case-events-{suffix}", alert_events=f"alert-events-{suffix}",
-                   account_events=f"account-events-{suffix}")
+                   account_events=f"account-events-{suffix}",
+                   access_events=f"access-events-{suffix}")
     asyncio.run(ensure_topics(kafka, [names.case_events, names.alert_events,
-                                      names.account_events]))
+                                      names.account_events, names.access_events]))
     return names
 
 

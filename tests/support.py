@@ -151,6 +151,7 @@ class Topics:
     case_events: str
     alert_events: str
     account_events: str = "account-events"
+    access_events: str = "access-events"
 
 
 async def read_topic(bootstrap_servers: str, topic: str) -> list[dict]:

@@ -1,6 +1,7 @@
 """HTTP routes of casefile: cases, timelines, recipients, and the audit of what it holds.
 
 Routes are plain functions (run in the thread pool): they read the store and fold events.
+Every route that returns case data records the read (access_audit.recorder) before returning.
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from contracts.access import (
     may_read_case,
     may_record_on_case,
 )
+from contracts.access_events import CaseRead
 from contracts.casework_events import AccountId
 from contracts.events import EVENT_TYPES, ShareDestination, SubjectStatus
 from contracts.keystore import KeyStore
 from contracts.partial_dates import PartialDate, sort_key
 from contracts.values import CountryCode, RecipientKind
 from services.casefile import export, queries, views
+from services.casefile.access_audit.events import list_filters
+from services.casefile.access_audit.recorder import record_access, record_listing
 from services.casefile.personal import readable, readable_each, shown
 from services.casefile.projections import AWAITING_REPORT, CLOSED, OPEN
 from services.casefile.public import (
@@ -112,6 +116,7 @@ def _invalid(field: str, message: str) -> HTTPException:
 
 @router.get("/cases", response_model=list[CaseListItem], tags=["cases"])
 def list_cases(
+    request: Request,
     session: SessionDep,
     clock: ClockDep,
     principal: PrincipalDep,
@@ -155,25 +160,32 @@ def list_cases(
         descending=sort.startswith("-"), limit=limit, offset=offset,
     )
     response.headers["X-Total-Count"] = str(total)
-    return readable_each(views.case_list(rows, now), keys, lambda item: item.case_id,
+    listed = views.case_list(rows, now)
+    record_listing(request, principal, list_filters(case_filter, sort=sort, limit=limit,
+                                                    offset=offset),
+                   [row.case_id for row in listed], total)
+    return readable_each(listed, keys, lambda item: item.case_id,
                          lambda item: item.erased_at is not None)
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, tags=["cases"])
 def get_case(
-    case_id: UUID, session: SessionDep, principal: PrincipalDep, keys: KeysDep, as_of: AsOf = None
+    case_id: UUID, request: Request, session: SessionDep, principal: PrincipalDep,
+    keys: KeysDep, as_of: AsOf = None,
 ) -> CaseDetail:
     """The whole case: people, consent, status, inquiries, latest information, threats."""
     require_case(session, principal, case_id)
     detail = views.case_detail(session, case_id, as_of=as_of)
     if detail is None:
         raise _not_found(case_id, as_of)
+    record_access(request, principal, case_id, CaseRead.CASE, as_of=as_of)
     return readable(detail, shown(keys, case_id, erased=_erased(session, case_id)))
 
 
 @router.get("/cases/{case_id}/timeline", response_model=list[TimelineEntryPublic], tags=["cases"])
 def get_timeline(
     case_id: UUID,
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     keys: KeysDep,
@@ -186,14 +198,15 @@ def get_timeline(
     entries = views.timeline(session, case_id, as_of=as_of, types=tuple(types))
     if as_of and not entries and not types:
         raise _not_found(case_id, as_of)
+    record_access(request, principal, case_id, CaseRead.TIMELINE, as_of=as_of, event_types=types)
     show = shown(keys, case_id, erased=_erased(session, case_id))
     return [readable(entry, show) for entry in entries]
 
 
 @router.get("/cases/{case_id}/export", response_model=CaseExport, tags=["cases"])
 def export_case(
-    case_id: UUID, session: SessionDep, principal: PrincipalDep, keys: KeysDep, clock: ClockDep,
-    response: Response,
+    case_id: UUID, request: Request, session: SessionDep, principal: PrincipalDep,
+    keys: KeysDep, clock: ClockDep, response: Response,
     destination: Annotated[ShareDestination | None, Query(
         description="Who the export is for: un_bodies, media or partner_ngos.")] = None,
 ) -> CaseExport:
@@ -218,6 +231,8 @@ def export_case(
         raise _not_found(case_id)
     try:
         document = export.export_case(readable(detail, shown(keys, case_id)), destination, now)
+        # recorded before anything leaves: an export is the read that matters most
+        record_access(request, principal, case_id, CaseRead.EXPORT)
     except export.NotConsented:
         raise HTTPException(409, {
             "rule": "consent_missing",
@@ -242,7 +257,9 @@ def list_recipients(
 
 
 @router.get("/cases/{case_id}/verification", response_model=CaseVerification, tags=["audit"])
-def verify_case(case_id: UUID, session: SessionDep, principal: PrincipalDep) -> CaseVerification:
+def verify_case(
+    case_id: UUID, request: Request, session: SessionDep, principal: PrincipalDep
+) -> CaseVerification:
     """Check the hash chain of each of the case's streams as casefile holds them: the first
     event whose hash or prev_hash does not match, or a gap in the sequence."""
     require_case(session, principal, case_id)
@@ -250,6 +267,7 @@ def verify_case(case_id: UUID, session: SessionDep, principal: PrincipalDep) -> 
     if not audits:
         raise _not_found(case_id)
     streams = [StreamAuditPublic.model_validate(a) for a in audits]
+    record_access(request, principal, case_id, CaseRead.VERIFICATION)
     return CaseVerification(case_id=case_id, intact=all(s.intact for s in streams), streams=streams)
 
 

@@ -21,6 +21,9 @@ from contracts.http_auth import authentication
 from contracts.kafka_security import kafka_security
 from contracts.keystore import KeyStore
 from services.casefile import dead_letters, store
+from services.casefile.access_audit import service as access_audit
+from services.casefile.access_audit.api import router as access_router
+from services.casefile.access_audit.consumer import AccessProjection
 from services.casefile.api import router
 from services.casefile.config import Settings
 from services.casefile.handlers import LiveProjection
@@ -92,6 +95,29 @@ def subscribe(
     return subscriber
 
 
+def subscribe_accesses(
+    broker: KafkaBroker, projection: AccessProjection, settings: Settings, engine: Engine
+):
+    """The audit's subscriber to access-events: positions, commits and retries as above."""
+    resume = ResumeFromStore(engine)
+    subscriber = broker.subscriber(
+        settings.access_events_topic,
+        group_id=access_audit.access_consumer_group(settings),
+        auto_offset_reset="earliest",
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        listener=resume,
+    )
+    resume.subscriber = subscriber
+
+    @subscriber
+    async def on_access(msg: KafkaMessage) -> None:
+        await projection.handle(msg.raw_message)
+
+    return subscriber
+
+
 def create_app(
     settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now
 ) -> FastAPI:
@@ -127,16 +153,20 @@ def create_app(
             attempts=settings.dead_letter_after_attempts, backoff=settings.retry_backoff_seconds,
         )
         subscriber = subscribe(broker, projection, settings, engine)
+        accesses = access_audit.build(settings, broker, engine, clock, publish_dead_letter,
+                                      metrics)
         try:
             await connect(broker)
             await dead_letters.ensure_topic(
                 settings.kafka_bootstrap_servers, settings.dead_letter_topic,
                 request_timeout_ms=settings.kafka_request_timeout_ms, **kafka.client_options(),
             )
+            await access_audit.ensure_topic(settings, **kafka.client_options())
         except BaseException:
             await broker.stop()
             engine.dispose()
             keys.dispose()
+            accesses.outbox_engine.dispose()
             raise
         app.state.engine = engine
         app.state.keys = keys
@@ -144,6 +174,11 @@ def create_app(
         app.state.metrics = metrics
         app.state.clock = clock
         app.state.subscriber = subscriber
+        app.state.settings = settings
+        app.state.access_audit = accesses
+        app.state.access_recorder = accesses.recorder
+        accesses.relay.start()
+        accesses.follow(lambda: subscribe_accesses(broker, accesses.projection, settings, engine))
         async with authentication(settings, settings.kafka_bootstrap_servers, clock,
                                   **kafka.client_options()) as auth:
             app.state.authenticator = auth
@@ -151,9 +186,11 @@ def create_app(
             try:
                 yield
             finally:
+                await accesses.stop()
                 await broker.stop()
                 engine.dispose()
                 keys.dispose()
+                accesses.outbox_engine.dispose()
 
     app = FastAPI(
         title="casefile",
@@ -162,6 +199,7 @@ def create_app(
         **http_security.docs_urls(settings),
     )
     app.include_router(router)
+    app.include_router(access_router)
     http_security.install(app, settings)
     _add_operations_routes(app)
     return app
@@ -181,10 +219,12 @@ def _add_operations_routes(app: FastAPI) -> None:
             "revocations": state.authenticator.ready(),
         }
         consumer = getattr(state.subscriber, "consumer", None)
+        topics = (state.settings.case_events_topic, state.settings.alert_events_topic)
         try:
-            partitions = await asyncio.to_thread(progress, state.engine, consumer)
+            partitions = await asyncio.to_thread(progress, state.engine, consumer, topics)
+            accesses = await asyncio.to_thread(state.access_audit.status)
         except Exception:
-            partitions = []
+            partitions, accesses = [], None
         ready = all(checks.values())
         body = {
             "ready": ready,
@@ -193,6 +233,7 @@ def _add_operations_routes(app: FastAPI) -> None:
                 "lag": sum(p.lag or 0 for p in partitions),
                 "partitions": [vars(p) for p in partitions],
             },
+            "accesses": accesses,
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 

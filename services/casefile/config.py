@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pydantic import IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
@@ -24,6 +25,14 @@ class Settings(AuthSettings, HttpSecuritySettings, KafkaSecuritySettings, KeySto
     case_events_topic: str = topics.CASE_EVENTS
     alert_events_topic: str = topics.ALERT_EVENTS
     dead_letter_topic: str = topics.CASEFILE_DEAD_LETTERS
+    access_events_topic: str = topics.ACCESS_EVENTS
+    # X-Forwarded-For is believed only from these (a JSON list of addresses or networks, e.g.
+    # ["10.0.0.5", "10.1.0.0/16"]); from anyone else the connecting address is recorded.
+    trusted_proxies: list[IPvAnyNetwork] = []
+    access_relay_batch_size: int = 500
+    # On a clean stop, how long to wait for the reads recorded so far to reach the log and
+    # the audit's read model (what is left waits in the outbox for the next start).
+    access_drain_seconds: float = 10.0
     # A message that fails to apply this many times (for a reason other than the database
     # being unreachable, which is retried until it is back) goes to the dead-letter topic.
     dead_letter_after_attempts: int = 3

@@ -45,9 +45,12 @@ class DeadLetter:
         return headers
 
 
-async def ensure_topic(bootstrap_servers: str, topic: str, *, request_timeout_ms: int,
-                       **client_options) -> None:
-    """Create the dead-letter topic if missing, kept forever like the log it shadows."""
+async def ensure_topic(
+    bootstrap_servers: str, topic: str, *, request_timeout_ms: int, partitions: int = 1,
+    **client_options,
+) -> None:
+    """Create the dead-letter topic (or another of casefile's) if missing, kept forever like
+    the log it shadows."""
     admin = AIOKafkaAdminClient(
         bootstrap_servers=bootstrap_servers, request_timeout_ms=request_timeout_ms,
         **client_options,
@@ -57,7 +60,7 @@ async def ensure_topic(bootstrap_servers: str, topic: str, *, request_timeout_ms
         if topic in set(await admin.list_topics()):
             return
         response = await admin.create_topics(
-            [NewTopic(topic, num_partitions=1, replication_factor=1,
+            [NewTopic(topic, num_partitions=partitions, replication_factor=1,
                       topic_configs={"retention.ms": "-1"})]
         )
         for name, code, message in response.topic_errors:

@@ -26,7 +26,7 @@ Choose = Callable[[dict[str, int]], Iterable[tuple[str, int]]]
 async def read_log(
     bootstrap_servers: str, topics: list[str], *, request_timeout_ms: int = 10_000,
     batch_size: int = 5000, position: LogPosition | None = None, choose: Choose | None = None,
-    **client_options,
+    fetch_max_wait_ms: int = 500, **client_options,
 ) -> AsyncIterator[list[ConsumerRecord]]:
     """Batches of records, each partition in offset order, until every partition is read to
     the high watermark of its last fetch. Never joins a group: it moves no live offsets.
@@ -39,7 +39,8 @@ async def read_log(
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers, request_timeout_ms=request_timeout_ms,
         enable_auto_commit=False, max_partition_fetch_bytes=4 * 1024 * 1024,
-        fetch_max_bytes=64 * 1024 * 1024, **client_options,
+        fetch_max_bytes=64 * 1024 * 1024, fetch_max_wait_ms=fetch_max_wait_ms,
+        **client_options,
     )
     await consumer.start()
     try:
@@ -51,7 +52,7 @@ async def read_log(
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         while True:
-            batch = await consumer.getmany(timeout_ms=500, max_records=batch_size)
+            batch = await consumer.getmany(timeout_ms=fetch_max_wait_ms, max_records=batch_size)
             records = []
             for tp in partitions:
                 if part := batch.get(tp):

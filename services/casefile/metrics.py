@@ -3,7 +3,7 @@ the log it is. One registry per app, so several apps in one process never share 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer
@@ -23,14 +23,17 @@ class PartitionProgress:
 
 
 def progress(
-    engine: Engine, consumer: AIOKafkaConsumer | None
+    engine: Engine, consumer: AIOKafkaConsumer | None, topics: Collection[str] | None = None
 ) -> list[PartitionProgress]:
-    """Per partition: the last offset applied (from the store, shared by every replica) and,
-    for the partitions this replica reads, how many messages it is behind the high watermark.
+    """Per partition (of `topics`, or of every topic): the last offset applied (from the store,
+    shared by every replica) and, for the partitions this replica reads, how many messages it
+    is behind the high watermark.
 
     The high watermark comes from fetch responses: Tansu's ListOffsets is wrong on S3 storage.
     """
     applied = store.positions(engine)
+    if topics is not None:
+        applied = {key: offset for key, offset in applied.items() if key[0] in topics}
     assigned = set(consumer.assignment()) if consumer is not None else set()
     keys = set(applied) | {(tp.topic, tp.partition) for tp in assigned}
     by_key = {(tp.topic, tp.partition): tp for tp in assigned}

@@ -1,8 +1,10 @@
-"""Drop the read models and replay both topics from offset 0: `python -m services.casefile.rebuild`.
+"""Drop the read models and replay the topics from offset 0: `python -m services.casefile.rebuild`.
 
 Stop the live casefile service on that database first (or pass --database-url to rebuild into
 another one while it runs). The rebuilt state is what the live service would have built, so
-its checksum must equal a live instance's after the same log.
+its checksum must equal a live instance's after the same log. Case and alert events are folded
+first (in several processes if asked), then the audit of access from access-events; reads
+still in the access outbox are left there for the service to publish.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy import Engine
 
 from contracts.kafka_security import kafka_security
 from services.casefile import store
+from services.casefile.access_audit.replay import AccessReplayResult, replay_accesses
 from services.casefile.checksum import read_model_checksum
 from services.casefile.config import Settings
 from services.casefile.log_reader import LogPosition
@@ -43,6 +46,7 @@ class RebuildResult:
     replay_seconds: float  # reading the log and writing the read models
     checksum_seconds: float
     seconds: float
+    accesses: int = 0  # reads of case data on access-events (its messages are not counted above)
 
 
 async def rebuild(
@@ -55,12 +59,15 @@ async def rebuild(
     """
     started = time.monotonic()
     # Refuse a broken Kafka security setting before the read models are dropped, not after.
-    kafka_security(settings, settings.kafka_bootstrap_servers)
+    kafka = kafka_security(settings, settings.kafka_bootstrap_servers)
     engine = store.make_engine(settings.database_url, bulk_load=True)
     try:
         store.reset(engine, defer_indexes=True)
         results = await _replay(settings, engine, workers, on_progress)
-        store.insert_rows(engine, store.ConsumerPosition, _positions(results))
+        accesses = await replay_accesses(
+            engine, settings.kafka_bootstrap_servers, settings.access_events_topic,
+            request_timeout_ms=settings.kafka_request_timeout_ms, **kafka.client_options())
+        store.insert_rows(engine, store.ConsumerPosition, _positions(results, accesses))
         store.create_deferred_indexes(engine)
         store.end_bulk_load(engine)
         replayed = time.monotonic()
@@ -71,10 +78,10 @@ async def rebuild(
     return RebuildResult(
         messages_read=sum(r.messages_read for r in results),
         events_applied=sum(r.events_applied for r in results),
-        dead_lettered=sum(r.dead_lettered for r in results),
+        dead_lettered=sum(r.dead_lettered for r in results) + accesses.dead_lettered,
         cases=sum(r.cases for r in results), checksum=checksum, workers=len(results),
         replay_seconds=round(replayed - started, 3), checksum_seconds=round(done - replayed, 3),
-        seconds=round(done - started, 3),
+        seconds=round(done - started, 3), accesses=accesses.accesses,
     )
 
 
@@ -94,7 +101,9 @@ async def _replay(
     return [await replay_shard(settings, on_progress=on_progress)]
 
 
-def _positions(results: list[ShardResult]) -> list[store.ConsumerPosition]:
+def _positions(
+    results: list[ShardResult], accesses: AccessReplayResult | None = None
+) -> list[store.ConsumerPosition]:
     """Where a live casefile on this database carries on: on a partition several shards read,
     the least far any of them got, so none of the events it did not fold is skipped (those
     another shard folded meanwhile come again, and change nothing the second time)."""
@@ -102,6 +111,8 @@ def _positions(results: list[ShardResult]) -> list[store.ConsumerPosition]:
     for result in results:
         for topic, partition, offset in result.ends:
             ends[topic, partition] = min(offset, ends.get((topic, partition), offset))
+    for topic, partition, offset in accesses.ends if accesses else ():  # read by one process
+        ends[topic, partition] = offset
     return [store.ConsumerPosition(topic=topic, partition=partition, next_offset=offset)
             for (topic, partition), offset in sorted(ends.items())]
 
@@ -225,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"events applied:  {result.events_applied}")
     print(f"dead-lettered:   {result.dead_lettered}")
     print(f"cases:           {result.cases}")
+    print(f"accesses:        {result.accesses}")
     print(f"checksum:        {result.checksum}")
     print(f"took:            {result.seconds}s (replay {result.replay_seconds}s, "
           f"checksum {result.checksum_seconds}s)")

@@ -17,11 +17,12 @@ from uuid import UUID
 from sqlalchemy import Connection, Engine, Index, Text, event, insert, inspect, text
 from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
 
+from services.casefile.access_audit.tables import AccessCase, AccessRecord
 from services.casefile.projections import CaseView, EventRow, InquiryView
 
 V = TypeVar("V")
 
-READ_MODEL_VERSION = "5"
+READ_MODEL_VERSION = "6"
 """Bump whenever a read-model table changes shape: casefile then rebuilds them on start."""
 
 
@@ -131,8 +132,9 @@ class ReadModelMeta(SQLModel, table=True):
     value: str
 
 
-READ_MODELS = (CaseSummary, Inquiry, CaseEvent, CaseAttention)
-"""What a rebuild reproduces exactly (the checksum covers these)."""
+READ_MODELS = (CaseSummary, Inquiry, CaseEvent, CaseAttention, AccessRecord, AccessCase)
+"""What a rebuild reproduces exactly (the checksum covers these). The access outbox is not
+one: it holds what is not on the log yet (services.casefile.access_audit.outbox)."""
 _ALL_TABLES = (*READ_MODELS, ConsumerPosition, ReadModelMeta)
 _RETIRED_TABLES = ("timeline_entry",)  # read models of older versions, dropped on upgrade
 

@@ -79,6 +79,24 @@ async def until_caught_up(casefile, kafka: str, topics: Topics, *, intake=None) 
     return total
 
 
+async def until_accesses_folded(casefile, kafka: str, topics: Topics) -> int:
+    """Wait until every read casefile recorded is on access-events and folded into the audit;
+    returns how many messages access-events holds."""
+    await eventually(lambda: _accesses(casefile), until=lambda a: a["outbox_backlog"] == 0)
+    on_log = sum([len(batch) async for batch in read_log(kafka, [topics.access_events])])
+
+    async def folded() -> int:
+        return sum(p["last_applied_offset"] + 1 for p in (await _accesses(casefile))["partitions"]
+                   if p["last_applied_offset"] is not None)
+
+    await eventually(folded, until=lambda n: n >= on_log)
+    return on_log
+
+
+async def _accesses(casefile) -> dict:
+    return (await casefile.get("/readyz")).json()["accesses"]
+
+
 async def _outbox_backlog(intake) -> int | None:
     return (await intake.get("/readyz")).json()["checks"]["outbox_backlog"]
 

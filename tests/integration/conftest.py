@@ -42,6 +42,7 @@ def casefile_settings(kafka, topics, database_url) -> CasefileSettings:
         case_events_topic=topics.case_events,
         alert_events_topic=topics.alert_events,
         dead_letter_topic=f"dead-letters-{topics.case_events}",
+        access_events_topic=topics.access_events,
         database_url=database_url("casefile"),
         consumer_group=f"casefile-{topics.case_events}",  # groups never span tests
         kafka_session_timeout_ms=3000,  # bounds how long a restart waits to rejoin the group

@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from contracts import ContactLost, decode_event, encode_event
+from contracts.access_events import ACCESS_EVENT_TYPES
 from contracts.asyncapi import DOCUMENT, render
 from contracts.chain import seal
 from contracts.events import EVENT_TYPES, ContactLostData, LastContact
@@ -29,12 +30,12 @@ def test_committed_asyncapi_document_is_up_to_date():
     )
 
 
-def test_the_asyncapi_document_describes_both_topics_with_every_event_type():
+def test_the_asyncapi_document_describes_every_topic_written_with_every_event_type():
     document = json.loads(render())
     addresses = {channel["address"] for channel in document["channels"].values()}
-    assert addresses == {"case-events", "alert-events"}
+    assert addresses == {"case-events", "alert-events", "access-events"}
     described = set(document["components"]["schemas"])
-    assert {model.__name__ for model in EVENT_TYPES} <= described
+    assert {model.__name__ for model in (*EVENT_TYPES, *ACCESS_EVENT_TYPES)} <= described
 
 
 def _contact_lost(**overrides) -> ContactLost:
