@@ -40,10 +40,11 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    inspect,
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from contracts.personal_data import FieldCipher
 
@@ -188,7 +189,13 @@ class KeyStore:
         return self._master
 
     def prepare(self) -> None:
-        metadata.create_all(self._engine, checkfirst=True)
+        """Create the table if missing. intake and casefile start side by side: if the other
+        created it between our check and our CREATE, that is as good."""
+        try:
+            metadata.create_all(self._engine, checkfirst=True)
+        except DBAPIError:
+            if not inspect(self._engine).has_table(case_key.name):
+                raise
 
     def dispose(self) -> None:
         self._engine.dispose()

@@ -19,7 +19,7 @@ import pytest
 from aiokafka.errors import KafkaConnectionError
 
 from contracts.kafka_security import KafkaSecuritySettings, kafka_security
-from contracts.topics import ACCOUNT_EVENTS
+from contracts.topics import ACCESS_EVENTS, ACCOUNT_EVENTS
 from deploy.embedded import EmbeddedBroker
 from deploy.processes import free_port
 from deploy.topics import ensure_topics, log_is_empty
@@ -104,7 +104,7 @@ async def test_every_service_produces_and_consumes_through_tls_with_a_client_cer
     tls = {"kafka_bootstrap_servers": proxy.address, "kafka_security_protocol": "SSL",
            "kafka_ssl_cafile": pki.ca.cafile, "kafka_ssl_certfile": pki.services.cert,
            "kafka_ssl_keyfile": pki.services.key}
-    await ensure_topics(proxy.address, [CASE_EVENTS, ALERT_EVENTS, ACCOUNT_EVENTS],
+    await ensure_topics(proxy.address, [CASE_EVENTS, ALERT_EVENTS, ACCOUNT_EVENTS, ACCESS_EVENTS],
                         **client_options(**tls))
     topics = {"case_events_topic": CASE_EVENTS}
     consumer = {"alert_events_topic": ALERT_EVENTS, "kafka_session_timeout_ms": 3000,
@@ -151,7 +151,7 @@ async def test_services_log_in_with_scram_over_tls_and_a_seized_phone_still_stop
     sasl = {"kafka_bootstrap_servers": proxy.address, "kafka_security_protocol": "SASL_SSL",
             "kafka_sasl_mechanism": "SCRAM-SHA-512", "kafka_sasl_username": SERVICE_USER,
             "kafka_sasl_password_file": password_file, "kafka_ssl_cafile": pki.ca.cafile}
-    await ensure_topics(proxy.address, [CASE_EVENTS, ALERT_EVENTS, ACCOUNT_EVENTS],
+    await ensure_topics(proxy.address, [CASE_EVENTS, ALERT_EVENTS, ACCOUNT_EVENTS, ACCESS_EVENTS],
                         **client_options(**sasl))
     accounts = AccountsSettings(
         **sasl, database_url=f"sqlite:///{tmp_path}/accounts.db", demo_mode=True,

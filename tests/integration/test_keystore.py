@@ -116,3 +116,18 @@ def test_a_new_master_key_file_is_private_and_never_overwritten(tmp_path):
         write_new_master_key(path)
     assert path.read_text() == first
     assert len(MasterKey.from_settings(KeyStoreSettings(master_key_file=path)).key) == 32
+
+
+def test_two_services_preparing_the_key_store_at_once_both_start(keys, monkeypatch):
+    """intake and casefile start side by side: the other may create the table between this
+    one's check and its CREATE TABLE."""
+    from contracts import keystore
+
+    create_all = keystore.metadata.create_all
+    monkeypatch.setattr(keystore.metadata, "create_all",
+                        lambda engine, checkfirst=True: create_all(engine, checkfirst=False))
+    keys.prepare()  # the table exists already: the CREATE fails, and that is as good
+    case_id = uuid4()
+    keys.cipher_for_writing(case_id)
+    keys.store_made()
+    assert keys.cipher(case_id)
