@@ -23,20 +23,16 @@ import sys
 import tempfile
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench.load import Plan
-from contracts.access import Role
-from contracts.keystore import write_new_master_key
+from bench.trust import Credentials, credentials
 from deploy import processes
 from deploy.embedded import EmbeddedBroker
 from deploy.topics import ensure_topics
-from services.accounts.signing import TokenFacts, access_token, public_pem
 
 TARGET_PER_SECOND = 1000
 TARGET_P99_MS = 50.0
@@ -68,7 +64,7 @@ def main() -> None:
         workdir = Path(tmp)
         broker = EmbeddedBroker(kafka_port=processes.free_port(), durable=False, data_dir=workdir / "broker")
         with broker:
-            trusted = credentials(workdir, broker.bootstrap_servers)
+            trusted = asyncio.run(credentials(workdir, broker.bootstrap_servers))
             baseline = measure_baseline(options, workdir, trusted)
             runs = [measure_intake(options, workdir, broker, trusted, log_level="warning")]
             if options.info_logging:
@@ -76,33 +72,6 @@ def main() -> None:
     print_results(options, load_before, baseline, runs)
     if not all(run.log_check.ok for run in runs):
         sys.exit(1)
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """What intake trusts in the benchmark, and the caseworker token the load sends."""
-
-    env: dict[str, str]
-    token: str
-
-
-def credentials(workdir: Path, bootstrap_servers: str) -> Credentials:
-    """A signing key of the benchmark's own (as accounts would have), an account-events topic
-    to follow, and a key store with a new master key."""
-    keys = workdir / "keys"
-    keys.mkdir()
-    signing = Ed25519PrivateKey.generate()
-    (keys / "access-token.pub").write_bytes(public_pem(signing.public_key()))
-    write_new_master_key(keys / "master.key")
-    account_events = f"bench-account-events-{uuid.uuid4().hex[:8]}"
-    asyncio.run(ensure_topics(bootstrap_servers, [account_events]))
-    now = datetime.now(UTC)
-    facts = TokenFacts("bench-caseworker", Role.CASEWORKER, "bench-team", "bench", auth_time=now)
-    env = {"ACCESS_TOKEN_PUBLIC_KEY_FILE": str(keys / "access-token.pub"),
-           "ACCOUNT_EVENTS_TOPIC": account_events,
-           "MASTER_KEY_FILE": str(keys / "master.key"),
-           "KEYSTORE_DATABASE_URL": f"sqlite:///{keys / 'keystore.db'}"}
-    return Credentials(env, access_token(signing, facts, now, timedelta(hours=2)))
 
 
 def measure_baseline(options: argparse.Namespace, workdir: Path, trusted: Credentials) -> dict:

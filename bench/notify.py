@@ -32,6 +32,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.trust import credentials
 from contracts import encode_event
 from contracts.chain import seal
 from contracts.events import InquirySent, InquirySentData
@@ -76,9 +77,10 @@ async def run(kafka: str, workdir: Path, options: argparse.Namespace) -> dict:
     produced = time.monotonic() - produce_started
     (workdir / "policies.toml").write_text(POLICY)
     port = processes.free_port()
+    trusted = await credentials(workdir, kafka)
     child = processes.spawn(
         [sys.executable, "-m", "bench.notify_clock"], log_path=workdir / "notify.log",
-        env=os.environ | {
+        env=os.environ | trusted.env | {
             "BENCH_CLOCK_START": CLOCK_START.isoformat(), "HTTP_PORT": str(port),
             "KAFKA_BOOTSTRAP_SERVERS": kafka, "CASE_EVENTS_TOPIC": case_topic,
             "ALERT_EVENTS_TOPIC": alert_topic, "CONSUMER_GROUP": f"bench-notify-{suffix}",
