@@ -27,7 +27,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, IPvAnyNetwork, field_validator
 from pydantic_settings import NoDecode
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
@@ -67,6 +67,10 @@ class HttpSecuritySettings(BaseModel):
     # /docs and /openapi.json: for development and demos (`make up` turns them on). Swagger UI
     # loads its code from a CDN, which a service holding data on people at risk should not.
     api_docs: bool = False
+    # X-Forwarded-For and -Proto are believed only from these (a JSON list of addresses or
+    # networks, e.g. ["10.0.0.5", "10.1.0.0/16"]); from anyone else, and by default, the
+    # connecting address is the client's (what login limits and the audit of access go by).
+    trusted_proxies: list[IPvAnyNetwork] = []
 
     @field_validator("cors_allowed_origins", mode="before")
     @classmethod
@@ -255,3 +259,12 @@ def docs_policy(page: str) -> str:
     return (f"default-src 'none'; script-src {cdn} {hashes}; style-src {cdn} 'unsafe-inline'; "
             "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
             "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+
+
+def uvicorn_proxy_options(settings: HttpSecuritySettings) -> dict[str, object]:
+    """How uvicorn treats X-Forwarded-*: only from TRUSTED_PROXIES. Its own default believes
+    any process on the machine (127.0.0.1), which could then pose as any client address."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True,
+            "forwarded_allow_ips": ",".join(str(network) for network in settings.trusted_proxies)}

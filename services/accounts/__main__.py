@@ -2,6 +2,7 @@
 
 import uvicorn
 
+from contracts.http_security import uvicorn_proxy_options
 from services.accounts.app import create_app
 from services.accounts.config import Settings
 
@@ -9,7 +10,7 @@ from services.accounts.config import Settings
 def main() -> None:
     settings = Settings()
     uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port,
-                log_config=None, access_log=False)
+                log_config=None, access_log=False, **uvicorn_proxy_options(settings))
 
 
 if __name__ == "__main__":

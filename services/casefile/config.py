@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from pydantic import IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
@@ -26,9 +25,8 @@ class Settings(AuthSettings, HttpSecuritySettings, KafkaSecuritySettings, KeySto
     alert_events_topic: str = topics.ALERT_EVENTS
     dead_letter_topic: str = topics.CASEFILE_DEAD_LETTERS
     access_events_topic: str = topics.ACCESS_EVENTS
-    # X-Forwarded-For is believed only from these (a JSON list of addresses or networks, e.g.
-    # ["10.0.0.5", "10.1.0.0/16"]); from anyone else the connecting address is recorded.
-    trusted_proxies: list[IPvAnyNetwork] = []
+    # TRUSTED_PROXIES (see contracts.http_security): the audit of access records the address
+    # X-Forwarded-For gives only when a trusted proxy sent it.
     access_relay_batch_size: int = 500
     # On a clean stop, how long to wait for the reads recorded so far to reach the log and
     # the audit's read model (what is left waits in the outbox for the next start).

@@ -2,6 +2,7 @@
 
 import uvicorn
 
+from contracts.http_security import uvicorn_proxy_options
 from services.notify.app import create_app
 from services.notify.config import Settings
 
@@ -10,7 +11,7 @@ def main() -> None:
     settings = Settings()
     uvicorn.run(
         create_app(settings), host=settings.http_host, port=settings.http_port,
-        log_config=None, access_log=False,
+        log_config=None, access_log=False, **uvicorn_proxy_options(settings),
     )
 
 

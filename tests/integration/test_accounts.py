@@ -9,6 +9,7 @@ import secrets
 import urllib.parse
 from datetime import timedelta
 
+import httpx
 import pyotp
 import pytest
 from sqlmodel import Session
@@ -24,7 +25,7 @@ from services.accounts.migrate import upgrade
 from services.accounts.operations import Desk, create_account
 from services.accounts.secret_box import load_secret_box
 from services.accounts.signing import load_or_create_key, public_key_path
-from tests.support import eventually, read_topic, running
+from tests.support import ServiceProcess, eventually, read_topic, running
 
 pytestmark = pytest.mark.integration
 
@@ -186,4 +187,26 @@ async def test_too_many_attempts_from_one_address_are_slowed_down(settings, cloc
     async with running(create_app(strict, clock=clock)) as accounts:
         statuses = [(await accounts.post("/sessions", json={
             "account": "nobody-here", "password": "guess"})).status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+
+
+async def test_a_client_cannot_dodge_the_login_limit_by_claiming_another_address(
+    settings, tmp_path
+):
+    """The real process, as uvicorn serves it: X-Forwarded-For from a process that is not a
+    trusted proxy (by default none is) does not change whose attempts are counted."""
+    env = {"DATABASE_URL": settings.database_url, "KAFKA_BOOTSTRAP_SERVERS":
+           settings.kafka_bootstrap_servers, "ACCOUNT_EVENTS_TOPIC": settings.account_events_topic,
+           "SIGNING_KEY_FILE": str(settings.signing_key_file),
+           "SECRETS_KEY": settings.secrets_key.get_secret_value(),
+           "LOGIN_ATTEMPTS_PER_MINUTE": "3"}
+    accounts = ServiceProcess("accounts", tmp_path, env)
+    accounts.start()
+    try:
+        async with httpx.AsyncClient(base_url=accounts.url) as client:
+            statuses = [(await client.post("/sessions", headers={
+                "X-Forwarded-For": f"203.0.113.{n}"}, json={
+                "account": "nobody-here", "password": "guess"})).status_code for n in range(4)]
+    finally:
+        accounts.stop()
     assert statuses == [401, 401, 401, 429]
