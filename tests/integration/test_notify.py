@@ -113,6 +113,12 @@ async def test_an_inquiry_answered_or_withdrawn_before_its_deadline_never_alerts
         await answer(intake, case_id, answered)
         await record(intake, f"/cases/{case_id}/inquiries/{withdrawn}/withdrawal",
                      {"reason": "Fictional: sent to the wrong consulate."})
+        # Both reached notify before their deadlines did: only then does the clock move on (a
+        # busy machine's relay could otherwise still be publishing them when it jumps).
+        for inquiry_id, status in ((answered, "answered"), (withdrawn, "withdrawn")):
+            await eventually(lambda i=inquiry_id: notify.get(f"/inquiries/{i}/deadline"),
+                             until=lambda r, s=status: r.status_code == 200
+                             and r.json()["status"] == s)
         clock.now = datetime(2025, 6, 1, tzinfo=UTC)
         sentinel = (await send_inquiry(intake, case_id, LONG_OVERDUE))["inquiry_id"]
         log = await notify_log_settled(kafka, topics,
