@@ -15,7 +15,7 @@ from uuid import UUID
 import httpx
 
 from services.intake import commands
-from services.intake.api import Recorded
+from services.intake.recording import Recorded
 
 # Where each command is sent; `{case_id}` and `{inquiry_id}` are filled from the call.
 PATHS: dict[type[commands.Command], str] = {
