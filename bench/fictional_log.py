@@ -4,14 +4,15 @@ Each case opens with its report and goes on with a realistic mix: contact lost a
 (the oldest cases in contact_lost's version 1, the rest in version 2), family check-ins,
 information of every reliability, status changes, reprisals, public actions, notes, evidence,
 assignments, inquiries with follow-ups, pauses, extensions, answers and withdrawals, and the
-occasional closing and reopening, and now and then a subject erased. Notify's stream of each
-case (bench.fictional_alerts) holds
-what notify would write: deadlines by its own rules and policies, and alerts with their
-lifecycle; a quarter of the inquiries go unanswered past their deadline (any answer comes
-after the alert). Every event is sealed and chained per stream exactly as intake and notify
-do, so the log verifies, with every personal field encrypted by the case's key as intake
-encrypts it (keys and nonces drawn from the seed: the same seed gives the same log). Every
-name, place and text is fictional.
+occasional closing and reopening, consent changes and export restrictions, and now and then
+a subject erased (a case's state: bench.fictional_case; its inquiries:
+bench.fictional_inquiries). Notify's stream of each case (bench.fictional_alerts) holds what
+notify would write: deadlines by its own rules and policies, and alerts with their lifecycle;
+a quarter of the inquiries go unanswered past their deadline (any answer comes after the
+alert). Every event is sealed and chained per stream exactly as intake and notify do, so the
+log verifies, with every personal field encrypted by the case's key as intake encrypts it
+(keys and nonces drawn from the seed: the same seed gives the same log). Every name, place
+and text is fictional.
 """
 
 from __future__ import annotations
