@@ -19,8 +19,7 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,7 +43,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from contracts.personal_data import FieldCipher
 
@@ -67,7 +66,7 @@ case_key = Table(
 class KeyStoreSettings(BaseModel):
     """Where the case keys are and what opens them: mixed into a service's Settings."""
 
-    keystore_database_url: str = "sqlite:///var/keys/keystore.db"
+    keystore_database_url: str = "sqlite:///var/keystore.db"
     master_key: SecretStr | None = None  # base64 of 32 random bytes; or, better, a file:
     master_key_file: Path | None = Path("var/keys/master.key")
     keystore_cache_seconds: float = 60.0  # how long an opened key is reused before it is read again
@@ -142,7 +141,8 @@ def new_master_key_text() -> str:
 
 
 def write_new_master_key(path: Path) -> None:
-    """Create a master key file readable by its owner only; never overwrites one."""
+    """Create a key file (32 random bytes, base64) readable by its owner only; never
+    overwrites one. Also what other services' keys are made with (accounts' secrets key)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as file:
@@ -229,21 +229,11 @@ class KeyStore:
         rows = [{"case_id": str(case_id), "wrapped_key": self._master.wrap(case_id, key),
                  "master_key_id": self._master.key_id, "created_at": now}
                 for case_id, key in made.items()]
-        try:
-            with self._engine.begin() as connection:
-                connection.execute(insert(case_key), rows)
-        except IntegrityError:
-            # Another replica made a key for one of these older cases meanwhile: keep theirs,
-            # and make ours again on the next command (nothing was encrypted with it yet).
-            with self._lock:
-                for case_id in made:
-                    self._opened.pop(case_id, None)
-            raise
-        except Exception:
-            with self._lock:  # not stored: the events encrypted with them will not be either
-                for case_id in made:
-                    self._opened.pop(case_id, None)
-            raise
+        # On failure the keys are dropped with the batch that used them, which fails too (an
+        # IntegrityError: another replica keyed one of these older cases first; the retry
+        # reads its key).
+        with self._engine.begin() as connection:
+            connection.execute(insert(case_key), rows)
         expires = time.monotonic() + self._cache_seconds
         with self._lock:
             for case_id, key in made.items():
@@ -302,17 +292,6 @@ class KeyStore:
         with self._lock:
             self._opened[case_id] = (now + self._cache_seconds, key)
         return key
-
-
-@contextmanager
-def opened(settings: KeyStoreSettings) -> Iterator[KeyStore]:
-    """A service's key store for as long as it runs."""
-    keys = KeyStore.from_settings(settings)
-    try:
-        keys.prepare()
-        yield keys
-    finally:
-        keys.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:
