@@ -8,10 +8,8 @@ and stops everything in order: services first, then the broker, then its store.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -178,10 +176,7 @@ class Stack:
 def _secrets_key(path: Path) -> Path:
     """The key accounts encrypts second-factor secrets with, made (0600) on first start."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(base64.b64encode(secrets.token_bytes(32)))
+        write_new_master_key(path)
     return path
 
 
