@@ -14,41 +14,32 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from contracts.keystore import KeyErased, KeyStore, KeyUnavailable
-from contracts.personal_data import (
-    ERASED,
-    UNREADABLE,
-    FieldCipher,
-    Reveal,
-    UndecryptableField,
-    reveal,
-)
+from contracts.personal_data import Reveal, reveal, shown_with
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def shown(keys: KeyStore, case_id: UUID, *, erased: bool = False) -> Reveal:
     """How the case's encrypted fields read; its key is looked up at the first one only."""
-    opened: list[FieldCipher | str | None] = [ERASED] if erased else []
+    if erased:
+        return shown_with(None, erased=True)
+    opened: list[Reveal] = []
 
     def show(value: str) -> str:
         if not opened:
-            try:
-                opened.append(keys.cipher(case_id))
-            except KeyErased:
-                opened.append(ERASED)
-            except KeyUnavailable:
-                opened.append(None)
-        cipher = opened[0]
-        if cipher is None:
-            return UNREADABLE
-        if isinstance(cipher, str):
-            return cipher
-        try:
-            return cipher.decrypt(value)
-        except UndecryptableField:
-            return UNREADABLE
+            opened.append(_with_key_of(keys, case_id))
+        return opened[0](value)
 
     return show
+
+
+def _with_key_of(keys: KeyStore, case_id: UUID) -> Reveal:
+    try:
+        return shown_with(keys.cipher(case_id))
+    except KeyErased:
+        return shown_with(None, erased=True)
+    except KeyUnavailable:
+        return shown_with(None)
 
 
 def readable(model: M, show: Reveal) -> M:
