@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from sqlmodel import Session
 
 from contracts.access import (
+    CaseScope,
     Principal,
     Role,
     may_read_audit_trail,
@@ -84,12 +85,13 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 KeysDep = Annotated[KeyStore, Depends(get_keys)]
 
 
-def require_case(session: Session, principal: Principal, case_id: UUID) -> None:
+def require_case(session: Session, principal: Principal, case_id: UUID) -> CaseScope:
     """404 for a case the person may not read, exactly as for one that does not exist: whether
     another team works on someone is itself need-to-know."""
     scope = queries.case_scope(session, case_id)
     if scope is None or not may_read_case(principal, scope):
         raise _not_found(case_id)
+    return scope
 
 
 def _erased(session: Session, case_id: UUID) -> bool:
@@ -206,19 +208,18 @@ def get_timeline(
 @router.get("/cases/{case_id}/export", response_model=CaseExport, tags=["cases"])
 def export_case(
     case_id: UUID, request: Request, session: SessionDep, principal: PrincipalDep,
-    keys: KeysDep, clock: ClockDep, response: Response,
+    keys: KeysDep, clock: ClockDep,
     destination: Annotated[ShareDestination | None, Query(
         description="Who the export is for: un_bodies, media or partner_ngos.")] = None,
 ) -> CaseExport:
     """The case as it may be shared with one audience: only if the family agreed to it, without
     the parts marked never to be exported, never the reporter's contact details. For the
     caseworkers of the case, who entered their password again within minutes."""
-    require_case(session, principal, case_id)  # before anything else is said about the request
+    scope = require_case(session, principal, case_id)  # before anything else is said
     if destination is None:
         raise _invalid("destination", "say who the export is for: un_bodies, media or "
                                       "partner_ngos")
-    scope = queries.case_scope(session, case_id)
-    require(scope is not None and may_record_on_case(principal, scope), "export cases")
+    require(may_record_on_case(principal, scope), "export cases")
     now = clock()
     if not principal.authenticated_recently(now):
         raise HTTPException(403, "enter your password again first "
@@ -239,8 +240,7 @@ def export_case(
             "msg": f"the family has not agreed to share the case with "
                    f"{destination.value.replace('_', ' ')} "
                    f"(consent.share_with_{destination.value})"}) from None
-    response.headers["Cache-Control"] = "no-store"
-    return document
+    return document  # never cached: contracts.http_security marks every response no-store
 
 
 @router.get("/recipients", response_model=list[RecipientPublic], tags=["recipients"])
