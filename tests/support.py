@@ -119,12 +119,18 @@ async def running(app: FastAPI, *, as_: Identity | None = CASEWORKER) -> AsyncIt
             yield client
 
 
+def session_key_store() -> KeyStore:
+    """The session's key store (tests/conftest.py sets it up), as the services under test use
+    it; the caller disposes of it."""
+    return KeyStore.from_settings(KeyStoreSettings(
+        keystore_database_url=os.environ["KEYSTORE_DATABASE_URL"],
+        master_key_file=Path(os.environ["MASTER_KEY_FILE"])))
+
+
 def decrypted(message: dict) -> dict:
     """A message off the log with its personal fields decrypted, as an authorised reader
-    sees them: with the session's key store (tests/conftest.py sets it up)."""
-    settings = KeyStoreSettings(keystore_database_url=os.environ["KEYSTORE_DATABASE_URL"],
-                                master_key_file=Path(os.environ["MASTER_KEY_FILE"]))
-    keys = KeyStore.from_settings(settings)
+    sees them."""
+    keys = session_key_store()
     try:
         cipher = keys.cipher(UUID(message["case_id"]))
     finally:

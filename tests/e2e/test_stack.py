@@ -20,7 +20,8 @@ from deploy.demo import CASES
 from deploy.embedded import S3Ports
 from deploy.processes import free_port, port_open
 from services.accounts.demo import DEMO_PASSWORD
-from tests.support import _at_end, eventually, read_topic
+from services.casefile.log_reader import at_end
+from tests.support import eventually, read_topic
 
 pytestmark = pytest.mark.e2e
 
@@ -224,7 +225,7 @@ async def _every_topic_raw(bootstrap_servers: str) -> bytes:
                 for record in records:
                     raw += (record.key or b"") + (record.value or b"")
                     raw += b"".join(k.encode() + v for k, v in record.headers)
-            if await _at_end(consumer, partitions):
+            if await at_end(consumer, partitions):
                 assert {tp.topic for tp in partitions} >= {"case-events", "alert-events"}
                 return bytes(raw)
         raise AssertionError("could not read every topic to its end")

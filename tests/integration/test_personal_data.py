@@ -4,15 +4,13 @@ erased for good by an admin. Data is fictional."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from uuid import UUID
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from contracts.keystore import KeyErased, KeyStore, KeyStoreSettings
+from contracts.keystore import KeyErased, KeyStore
 from contracts.personal_data import ERASED
 from services.intake.app import create_app as create_intake
 from tests import support
@@ -25,7 +23,15 @@ from tests.integration.casefile_support import (
     timeline_of,
     until_caught_up,
 )
-from tests.support import ADMIN, AUDITOR, OTHER_TEAM, bearer, read_topic, running
+from tests.support import (
+    ADMIN,
+    AUDITOR,
+    OTHER_TEAM,
+    bearer,
+    read_topic,
+    running,
+    session_key_store,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -44,13 +50,6 @@ def admin_headers(clock, *, password_entered_minutes_ago: float = 1) -> dict[str
     token = support.ISSUER.token(ADMIN, now,
                          password_entered=now - timedelta(minutes=password_entered_minutes_ago))
     return {"Authorization": f"Bearer {token}"}
-
-
-def key_store() -> KeyStore:
-    """The session's key store (tests/conftest.py), as the services under test use it."""
-    return KeyStore.from_settings(KeyStoreSettings(
-        keystore_database_url=os.environ["KEYSTORE_DATABASE_URL"],
-        master_key_file=Path(os.environ["MASTER_KEY_FILE"])))
 
 
 def stored_text(database_url: str, query: str) -> str:
@@ -148,7 +147,7 @@ async def test_an_admin_who_entered_their_password_again_erases_a_subject_for_go
     # the rest of the history stays: inquiries, dates, and an intact hash chain
     assert after["inquiries"][0]["recipient_country"] == "CN"
     assert verified["intact"] is True
-    keys = key_store()
+    keys = session_key_store()
     try:
         with pytest.raises(KeyErased):
             keys.cipher(UUID(case_id))
@@ -169,7 +168,7 @@ async def test_an_erasure_whose_key_outlived_a_crash_is_finished_at_the_next_sta
             erased = await intake.post(f"/cases/{case_id}/erasure", json={"reason": "safety"},
                                        headers=admin_headers(clock))
     assert erased.status_code == 201  # recorded: the erasure is on its way to the log
-    keys = key_store()
+    keys = session_key_store()
     try:
         keys.cipher(UUID(case_id))  # the key store was down: the key is still there
         async with running(create_intake(intake_settings, clock=clock)):
