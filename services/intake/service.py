@@ -216,15 +216,15 @@ class Intake:
         return self._keys.cipher_for_writing(case_id).encrypt
 
     def _erase_keys(self, results: list[Outcome | Exception]) -> None:
-        """Destroy the keys of the subjects just erased. Only once the erasure is committed:
-        a key is never gone without the record of who erased it and why. Should this fail,
-        `erase_pending_keys` (at every start) finishes the job."""
+        """Destroy the keys of the subjects just erased. Only once the erasure is committed
+        (with its pending_erasure row): a key is never gone without the record of who erased
+        it and why. Should this fail, `erase_pending_keys` (at every start) finishes the job."""
         erased = [r.event.case_id for r in results
                   if isinstance(r, Outcome) and isinstance(r.event, SubjectErased)
                   and not r.replayed]
         if erased and self._keys is not None:
             try:
-                self._keys.erase(erased)
+                self._destroy(erased)
                 for case_id in erased:
                     log.info("subject_key_destroyed", case_id=str(case_id))
             except Exception as exc:
@@ -232,16 +232,17 @@ class Intake:
                           cases=len(erased))
 
     def erase_pending_keys(self) -> int:
-        """Destroy any key whose subject was erased but which is still in the key store
+        """Destroy any key whose subject was erased but which may still be in the key store
         (intake stopped, or the key store failed, right after the erasure); how many."""
-        if self._keys is None:
-            return 0
-        erased = store.erased_case_ids(self._engine)
-        pending = set(erased) - self._keys.erased(erased)
-        if pending:
-            self._keys.erase(pending)
+        pending = store.pending_erasures(self._engine)
+        if pending and self._keys is not None:
+            self._destroy(pending)
             log.warning("pending_erasures_completed", cases=len(pending))
         return len(pending)
+
+    def _destroy(self, case_ids: list[UUID]) -> None:
+        self._keys.erase(case_ids)
+        store.erasures_done(self._engine, case_ids)
 
     @staticmethod
     def _log(results: list[Outcome | Exception]) -> None:

@@ -85,6 +85,15 @@ class IdempotencyRecord(IntakeTable, table=True):
     event_id: UUID = Field(foreign_key="case_event.event_id")
 
 
+class PendingErasure(IntakeTable, table=True):
+    """A subject erased whose case key may still exist: written with the erasure, deleted
+    once the key is destroyed, so a start finds what is left without reading every event."""
+
+    __tablename__ = "pending_erasure"
+
+    case_id: UUID = Field(primary_key=True)
+
+
 class StreamConflict(RuntimeError):
     """Another writer appended to the case between our read and our write."""
 
@@ -270,6 +279,9 @@ class Batch:
             for event in self._events.values()
         ])
         self._connection.execute(_INSERT_OUTBOX, [{"event_id": event_id} for event_id in self._events])
+        if erased := [{"case_id": e.case_id} for e in self._events.values()
+                      if e.type == "subject_erased"]:
+            self._connection.execute(insert(PendingErasure), erased)
         if self._new_keys:
             self._connection.execute(_REMEMBER_KEY, self._new_keys)
 
@@ -310,13 +322,19 @@ def mark_published(engine: Engine, positions: Sequence[int]) -> None:
         session.commit()
 
 
-def erased_case_ids(engine: Engine) -> list[UUID]:
-    """Cases whose subject was erased (rare: a scan of the events is fine at start-up)."""
+def pending_erasures(engine: Engine) -> list[UUID]:
+    """Cases whose subject was erased and whose key may not be destroyed yet."""
     with engine.connect() as connection:
         connection.execution_options(**READS_ONLY)
-        rows = connection.execute(
-            select(CaseEvent.case_id).where(CaseEvent.type == "subject_erased"))
-        return [row[0] for row in rows]
+        return [row[0] for row in connection.execute(select(PendingErasure.case_id))]
+
+
+def erasures_done(engine: Engine, case_ids: Collection[UUID]) -> None:
+    """The keys of these cases are destroyed: nothing is pending for them any more."""
+    with writing(engine) as session:
+        session.connection().execute(
+            delete(PendingErasure).where(PendingErasure.case_id.in_(list(case_ids))))
+        session.commit()
 
 
 def outbox_size(engine: Engine) -> int:
