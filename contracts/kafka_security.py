@@ -10,7 +10,6 @@ Hostnames are always checked against the broker's certificate. No secret is ever
 
 from __future__ import annotations
 
-import ipaddress
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,8 @@ from typing import Any, Literal
 
 import structlog
 from pydantic import BaseModel, SecretStr, field_validator
+
+from contracts.hosts import is_loopback_host
 
 log = structlog.get_logger()
 
@@ -181,19 +182,10 @@ def _sasl_credentials(settings: KafkaSecuritySettings) -> tuple[SaslMechanism, s
 def _all_loopback(bootstrap_servers: str) -> bool:
     """Every bootstrap address is this machine: 127.0.0.0/8, ::1 or the name localhost."""
     hosts = [_host(entry.strip()) for entry in bootstrap_servers.split(",") if entry.strip()]
-    return bool(hosts) and all(_is_loopback(host) for host in hosts)
+    return bool(hosts) and all(is_loopback_host(host) for host in hosts)
 
 
 def _host(address: str) -> str:
     if address.startswith("["):  # [::1]:9092
         return address[1:].partition("]")[0]
     return address.rpartition(":")[0] if address.count(":") == 1 else address
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
