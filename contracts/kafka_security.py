@@ -97,21 +97,19 @@ def kafka_security(settings: KafkaSecuritySettings, bootstrap_servers: str) -> K
                     f"KAFKA_SECURITY_PROTOCOL={protocol} does not use TLS: use SSL or SASL_SSL, "
                     "or unset it")
     context = _tls_context(settings) if tls else None
-    security = KafkaSecurity(protocol=protocol, ssl_context=context)
-    if sasl:
-        mechanism, username, password = _sasl_credentials(settings)
-        if mechanism == "PLAIN" and not tls and not _all_loopback(bootstrap_servers):
-            raise KafkaSecurityError(
-                "KAFKA_SASL_MECHANISM=PLAIN with KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT would send "
-                "the password in clear text to KAFKA_BOOTSTRAP_SERVERS beyond this machine: use "
-                "SASL_SSL")
-        security = KafkaSecurity(protocol=protocol, ssl_context=context, mechanism=mechanism,
-                                 username=username, password=password)
-    if not tls and not _all_loopback(bootstrap_servers):
+    mechanism, username, password = _sasl_credentials(settings) if sasl else (None, None, None)
+    in_clear_beyond_loopback = not tls and not _all_loopback(bootstrap_servers)
+    if mechanism == "PLAIN" and in_clear_beyond_loopback:
+        raise KafkaSecurityError(
+            "KAFKA_SASL_MECHANISM=PLAIN with KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT would send "
+            "the password in clear text to KAFKA_BOOTSTRAP_SERVERS beyond this machine: use "
+            "SASL_SSL")
+    if in_clear_beyond_loopback:
         # A private network may be trusted (a service mesh that encrypts); say so, don't refuse.
         log.warning("kafka_traffic_unencrypted", security_protocol=protocol,
                     hint="set KAFKA_SECURITY_PROTOCOL=SASL_SSL or SSL")
-    return security
+    return KafkaSecurity(protocol=protocol, ssl_context=context, mechanism=mechanism,
+                         username=username, password=password)
 
 
 def _refuse_set(settings: KafkaSecuritySettings, names: tuple[str, ...], why: str) -> None:
