@@ -75,7 +75,7 @@ class KafkaSecurity:
         """faststream's `KafkaBroker(security=...)`: the same settings, None for plain text."""
         from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
-        tls = self.protocol in ("SSL", "SASL_SSL")
+        tls = self.ssl_context is not None  # made for SSL and SASL_SSL only
         if self.mechanism is None:
             return BaseSecurity(ssl_context=self.ssl_context, use_ssl=True) if tls else None
         kind = {"SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512,
