@@ -34,6 +34,7 @@ from services.intake.app import create_app as create_intake
 from services.intake.config import Settings as IntakeSettings
 from services.notify.app import create_app as create_notify
 from services.notify.config import Settings as NotifySettings
+from tests.integration.accounts_support import seize_a_phone
 from tests.integration.casefile_support import open_case, send_inquiry, timeline_of
 from tests.kafka_security_support import CertFiles, ThrowawayCA, TlsProxy
 from tests.support import AUDITOR, eventually, running
@@ -43,11 +44,6 @@ pytestmark = pytest.mark.integration
 CASE_EVENTS, ALERT_EVENTS = "case-events", "alert-events"
 SERVICE_USER = "casetracker"
 SERVICE_PASSWORD = "fictional-kafka-password-" + secrets.token_hex(8)
-REPORT = {
-    "subject": {"name": "Fictional Person"},
-    "reporter": {"name": "Fictional Relative", "relationship": "brother"},
-    "summary": "Fictional demo case.",
-}
 
 
 @dataclass(frozen=True)
@@ -161,21 +157,9 @@ async def test_services_log_in_with_scram_over_tls_and_a_seized_phone_still_stop
         **sasl, case_events_topic=CASE_EVENTS, database_url=f"sqlite:///{tmp_path}/intake.db",
         access_token_public_key_file=public_key_path(accounts.signing_key_file),
         relay_idle_poll_seconds=0.2)
-    login = {"account": "caseworker-demo", "password": "demo-password-not-for-real-use"}
     async with running(create_accounts(accounts, clock=clock), as_=None) as accounts_client:
-        phone = (await accounts_client.post("/sessions", json=login)).json()
-        laptop = (await accounts_client.post("/sessions", json=login)).json()
         async with running(create_intake(intake, clock=clock), as_=None) as intake_client:
-            def with_(session):
-                return {"Authorization": f"Bearer {session['access_token']}"}
-
-            before = await intake_client.post("/cases", json=REPORT, headers=with_(phone))
-            await accounts_client.post("/accounts/caseworker-demo/sessions/revocation",
-                                       headers=with_(laptop), json={"reason": "device_seized"})
-            clock.advance(seconds=1)
-            refused = await eventually(
-                lambda: intake_client.post("/cases", json=REPORT, headers=with_(phone)),
-                until=lambda r: r.status_code == 401, timeout=15)
+            phone = await seize_a_phone(accounts_client, intake_client, clock)
             await eventually(lambda: intake_client.get("/readyz"),
                              until=lambda r: r.json()["checks"]["outbox_backlog"] == 0)
     # The rebuild's workers are other processes: the password given inline must reach them
@@ -185,7 +169,8 @@ async def test_services_log_in_with_scram_over_tls_and_a_seized_phone_still_stop
         case_events_topic=CASE_EVENTS, alert_events_topic=ALERT_EVENTS,
         database_url=f"sqlite:///{tmp_path}/rebuilt.db"), workers=2)
 
-    assert before.status_code == 201 and refused.json()["detail"] == "the session was ended"
+    assert phone.before.status_code == 201
+    assert phone.refused.json()["detail"] == "the session was ended"
     assert rebuilt.workers == 2 and rebuilt.cases >= 1  # every report that got a 201
     assert rebuilt.events_applied == rebuilt.messages_read == rebuilt.cases
     passed = proxy.passed()
