@@ -100,8 +100,9 @@ async def test_every_service_produces_and_consumes_through_tls_with_a_client_cer
     tls = {"kafka_bootstrap_servers": proxy.address, "kafka_security_protocol": "SSL",
            "kafka_ssl_cafile": pki.ca.cafile, "kafka_ssl_certfile": pki.services.cert,
            "kafka_ssl_keyfile": pki.services.key}
+    options = client_options(**tls)
     await ensure_topics(proxy.address, [CASE_EVENTS, ALERT_EVENTS, ACCOUNT_EVENTS, ACCESS_EVENTS],
-                        **client_options(**tls))
+                        **options)
     topics = {"case_events_topic": CASE_EVENTS}
     consumer = {"alert_events_topic": ALERT_EVENTS, "kafka_session_timeout_ms": 3000,
                 "kafka_heartbeat_interval_ms": 300}
@@ -126,7 +127,7 @@ async def test_every_service_produces_and_consumes_through_tls_with_a_client_cer
         ready = [(await c.get("/readyz")).json()["checks"]
                  for c in (intake_client, casefile_client, notify_client)]
     audit = await audit_log(casefile)  # `python -m services.casefile.verify` reads the log
-    empty = await log_is_empty(proxy.address, CASE_EVENTS, **client_options(**tls))
+    empty = await log_is_empty(proxy.address, CASE_EVENTS, **options)
 
     assert {"report_received", "inquiry_sent"} <= {e["type"] for e in timeline}
     assert deadline.status_code == 200
@@ -188,11 +189,10 @@ async def test_scram_sha_256_is_accepted_and_a_wrong_password_or_mechanism_refus
     scram = {"kafka_bootstrap_servers": proxy.address, "kafka_security_protocol": "SASL_SSL",
              "kafka_sasl_mechanism": "SCRAM-SHA-256", "kafka_sasl_username": "reader",
              "kafka_ssl_cafile": pki.ca.cafile}
+    reader = client_options(**scram, kafka_sasl_password=SERVICE_PASSWORD)
 
-    await ensure_topics(proxy.address, [CASE_EVENTS], timeout=5,
-                        **client_options(**scram, kafka_sasl_password=SERVICE_PASSWORD))
-    empty = await log_is_empty(proxy.address, CASE_EVENTS,
-                               **client_options(**scram, kafka_sasl_password=SERVICE_PASSWORD))
+    await ensure_topics(proxy.address, [CASE_EVENTS], timeout=5, **reader)
+    empty = await log_is_empty(proxy.address, CASE_EVENTS, **reader)
     accepted = len(proxy.passed())
     with pytest.raises(KafkaConnectionError):
         await ensure_topics(proxy.address, [CASE_EVENTS], timeout=1,
