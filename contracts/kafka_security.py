@@ -10,7 +10,6 @@ Hostnames are always checked against the broker's certificate. No secret is ever
 
 from __future__ import annotations
 
-import ipaddress
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,8 @@ from typing import Any, Literal
 
 import structlog
 from pydantic import BaseModel, SecretStr, field_validator
+
+from contracts.hosts import is_loopback_host
 
 log = structlog.get_logger()
 
@@ -74,7 +75,7 @@ class KafkaSecurity:
         """faststream's `KafkaBroker(security=...)`: the same settings, None for plain text."""
         from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
-        tls = self.protocol in ("SSL", "SASL_SSL")
+        tls = self.ssl_context is not None  # made for SSL and SASL_SSL only
         if self.mechanism is None:
             return BaseSecurity(ssl_context=self.ssl_context, use_ssl=True) if tls else None
         kind = {"SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512,
@@ -96,21 +97,19 @@ def kafka_security(settings: KafkaSecuritySettings, bootstrap_servers: str) -> K
                     f"KAFKA_SECURITY_PROTOCOL={protocol} does not use TLS: use SSL or SASL_SSL, "
                     "or unset it")
     context = _tls_context(settings) if tls else None
-    security = KafkaSecurity(protocol=protocol, ssl_context=context)
-    if sasl:
-        mechanism, username, password = _sasl_credentials(settings)
-        if mechanism == "PLAIN" and not tls and not _all_loopback(bootstrap_servers):
-            raise KafkaSecurityError(
-                "KAFKA_SASL_MECHANISM=PLAIN with KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT would send "
-                "the password in clear text to KAFKA_BOOTSTRAP_SERVERS beyond this machine: use "
-                "SASL_SSL")
-        security = KafkaSecurity(protocol=protocol, ssl_context=context, mechanism=mechanism,
-                                 username=username, password=password)
-    if not tls and not _all_loopback(bootstrap_servers):
+    mechanism, username, password = _sasl_credentials(settings) if sasl else (None, None, None)
+    in_clear_beyond_loopback = not tls and not _all_loopback(bootstrap_servers)
+    if mechanism == "PLAIN" and in_clear_beyond_loopback:
+        raise KafkaSecurityError(
+            "KAFKA_SASL_MECHANISM=PLAIN with KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT would send "
+            "the password in clear text to KAFKA_BOOTSTRAP_SERVERS beyond this machine: use "
+            "SASL_SSL")
+    if in_clear_beyond_loopback:
         # A private network may be trusted (a service mesh that encrypts); say so, don't refuse.
         log.warning("kafka_traffic_unencrypted", security_protocol=protocol,
                     hint="set KAFKA_SECURITY_PROTOCOL=SASL_SSL or SSL")
-    return security
+    return KafkaSecurity(protocol=protocol, ssl_context=context, mechanism=mechanism,
+                         username=username, password=password)
 
 
 def _refuse_set(settings: KafkaSecuritySettings, names: tuple[str, ...], why: str) -> None:
@@ -181,19 +180,10 @@ def _sasl_credentials(settings: KafkaSecuritySettings) -> tuple[SaslMechanism, s
 def _all_loopback(bootstrap_servers: str) -> bool:
     """Every bootstrap address is this machine: 127.0.0.0/8, ::1 or the name localhost."""
     hosts = [_host(entry.strip()) for entry in bootstrap_servers.split(",") if entry.strip()]
-    return bool(hosts) and all(_is_loopback(host) for host in hosts)
+    return bool(hosts) and all(is_loopback_host(host) for host in hosts)
 
 
 def _host(address: str) -> str:
     if address.startswith("["):  # [::1]:9092
         return address[1:].partition("]")[0]
     return address.rpartition(":")[0] if address.count(":") == 1 else address
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -79,13 +79,12 @@ class StackKafkaSettings(KafkaSecuritySettings, BaseSettings):
 def kafka_client_options(settings: StackSettings) -> dict:
     """Checked before anything starts; the embedded broker speaks plain text only."""
     security = StackKafkaSettings()
-    if not settings.external_kafka:
-        if security.kafka_security_protocol != "PLAINTEXT":
-            raise KafkaSecurityError(
-                f"KAFKA_SECURITY_PROTOCOL={security.kafka_security_protocol} needs a cluster in "
-                "KAFKA_BOOTSTRAP_SERVERS: the embedded broker speaks PLAINTEXT only")
-        return kafka_security(security, f"127.0.0.1:{settings.kafka_port}").client_options()
-    return kafka_security(security, settings.external_kafka).client_options()
+    if not settings.external_kafka and security.kafka_security_protocol != "PLAINTEXT":
+        raise KafkaSecurityError(
+            f"KAFKA_SECURITY_PROTOCOL={security.kafka_security_protocol} needs a cluster in "
+            "KAFKA_BOOTSTRAP_SERVERS: the embedded broker speaks PLAINTEXT only")
+    brokers = settings.external_kafka or f"127.0.0.1:{settings.kafka_port}"
+    return kafka_security(security, brokers).client_options()
 
 
 @dataclass

@@ -202,7 +202,7 @@ class TlsProxy:
                 upstream_writer.write(_framed(frame))
                 writer.write(_framed(await _read_frame(upstream_reader)))
             elif api_key == SASL_HANDSHAKE and version in (0, 1):
-                mechanism = _string(body, 0)[0]
+                mechanism = _string(body, 0)
                 offered = sorted({m for m, _ in self.scram_users.values()})
                 error = 0 if mechanism in offered else UNSUPPORTED_SASL_MECHANISM
                 writer.write(_framed(struct.pack(">ih", correlation_id, error)
@@ -303,9 +303,9 @@ def _request(frame: bytes) -> tuple[int, int, int, bytes]:
     return api_key, version, correlation_id, frame[10 + max(client_id_length, 0):]
 
 
-def _string(data: bytes, at: int) -> tuple[str, int]:
+def _string(data: bytes, at: int) -> str:
     length = struct.unpack(">h", data[at:at + 2])[0]
-    return data[at + 2:at + 2 + length].decode(), at + 2 + length
+    return data[at + 2:at + 2 + length].decode()
 
 
 def _bytes(data: bytes, at: int) -> bytes:

@@ -59,14 +59,14 @@ async def rebuild(
     """
     started = time.monotonic()
     # Refuse a broken Kafka security setting before the read models are dropped, not after.
-    kafka = kafka_security(settings, settings.kafka_bootstrap_servers)
+    kafka_options = kafka_security(settings, settings.kafka_bootstrap_servers).client_options()
     engine = store.make_engine(settings.database_url, bulk_load=True)
     try:
         store.reset(engine, defer_indexes=True)
-        results = await _replay(settings, engine, workers, on_progress)
+        results = await _replay(settings, engine, workers, on_progress, kafka_options)
         accesses = await replay_accesses(
             engine, settings.kafka_bootstrap_servers, settings.access_events_topic,
-            request_timeout_ms=settings.kafka_request_timeout_ms, **kafka.client_options())
+            request_timeout_ms=settings.kafka_request_timeout_ms, **kafka_options)
         store.insert_rows(engine, store.ConsumerPosition, _positions(results, accesses))
         store.create_deferred_indexes(engine)
         store.end_bulk_load(engine)
@@ -86,8 +86,10 @@ async def rebuild(
 
 
 async def _replay(
-    settings: Settings, engine: Engine, workers: int, on_progress: OnProgress | None
+    settings: Settings, engine: Engine, workers: int, on_progress: OnProgress | None,
+    kafka_options: dict,
 ) -> list[ShardResult]:
+    """`kafka_options` serve this process; a worker process makes its own (TLS, SASL)."""
     if workers > 1:
         engine.dispose()  # the workers may be forked: leave them no connection of ours
         try:
@@ -98,7 +100,7 @@ async def _replay(
         except ShardsOverlap:
             pass  # a case in two shards: only one process can fold this log right
         store.reset(engine, defer_indexes=True)
-    return [await replay_shard(settings, on_progress=on_progress)]
+    return [await replay_shard(settings, on_progress=on_progress, **kafka_options)]
 
 
 def _positions(

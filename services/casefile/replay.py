@@ -156,8 +156,10 @@ class ShardsOverlap(RuntimeError):
 async def replay_shard(
     settings: Settings, shard: int = 0, shards: int = 1,
     on_progress: Callable[[LogPosition], None] | None = None, turn: Any = None,
+    **client_options,
 ) -> ShardResult:
-    """Read this shard's partitions from offset 0 and write what it folds (the tables exist)."""
+    """Read this shard's partitions from offset 0 and write what it folds (the tables exist);
+    `client_options` (TLS, SASL) go to the consumer."""
     engine = store.make_engine(settings.database_url, bulk_load=True, prepare_store=False)
     replay = Replay(engine, streams={settings.case_events_topic: CASE_STREAM,
                                      settings.alert_events_topic: ALERT_STREAM},
@@ -169,8 +171,7 @@ async def replay_shard(
                 settings.kafka_bootstrap_servers,
                 [settings.case_events_topic, settings.alert_events_topic],
                 request_timeout_ms=settings.kafka_request_timeout_ms, position=position,
-                choose=replay.choose,
-                **kafka_security(settings, settings.kafka_bootstrap_servers).client_options(),
+                choose=replay.choose, **client_options,
             ):
                 replay.feed(records)
                 if on_progress is not None:
@@ -230,7 +231,9 @@ def shard_process(
         total.value = position.total or 0
 
     try:
-        result = asyncio.run(replay_shard(settings, shard, shards, report, turn))
+        kafka = kafka_security(settings, settings.kafka_bootstrap_servers)  # once per process
+        result = asyncio.run(replay_shard(settings, shard, shards, report, turn,
+                                          **kafka.client_options()))
         results.put(("ok", asdict(result)))
     except ShardsOverlap as exc:
         results.put(("overlap", str(exc)))

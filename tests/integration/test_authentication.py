@@ -17,8 +17,9 @@ from services.accounts.signing import public_key_path
 from services.casefile.app import create_app as create_casefile
 from services.intake.app import create_app as create_intake
 from services.intake.config import Settings as IntakeSettings
+from tests.integration.accounts_support import bearer, log_in, seize_a_phone
 from tests.integration.notify_support import REPORT
-from tests.support import eventually, running
+from tests.support import running
 
 pytestmark = pytest.mark.integration
 
@@ -41,26 +42,14 @@ async def test_a_seized_phones_token_stops_working_in_intake_within_moments(
         account_events_topic=topics.account_events, database_url=database_url("intake"),
         access_token_public_key_file=public_key_path(accounts_settings.signing_key_file))
     async with running(create_accounts(accounts_settings, clock=clock), as_=None) as accounts:
-        login = {"account": "caseworker-demo", "password": "demo-password-not-for-real-use"}
-        phone = (await accounts.post("/sessions", json=login)).json()
-        laptop = (await accounts.post("/sessions", json=login)).json()
         async with running(create_intake(intake_settings, clock=clock), as_=None) as intake:
-            def with_(opened):
-                return {"Authorization": f"Bearer {opened['access_token']}"}
+            phone = await seize_a_phone(accounts, intake, clock)
+            again = await log_in(accounts)
+            after = await intake.post("/cases", json=REPORT, headers=bearer(again))
 
-            before = await intake.post("/cases", json=REPORT, headers=with_(phone))
-            seized = await accounts.post("/accounts/caseworker-demo/sessions/revocation",
-                                         headers=with_(laptop), json={"reason": "device_seized"})
-            clock.advance(seconds=1)
-            refused = await eventually(
-                lambda: intake.post("/cases", json=REPORT, headers=with_(phone)),
-                until=lambda r: r.status_code == 401, timeout=15)
-            again = (await accounts.post("/sessions", json=login)).json()
-            after = await intake.post("/cases", json=REPORT, headers=with_(again))
-
-    assert before.status_code == 201 and before.json()["type"] == "report_received"
-    assert seized.status_code == 200
-    assert refused.json()["detail"] == "the session was ended"
+    assert phone.before.status_code == 201 and phone.before.json()["type"] == "report_received"
+    assert phone.seized.status_code == 200
+    assert phone.refused.json()["detail"] == "the session was ended"
     assert after.status_code == 201  # a new login, from a device the advocate still holds
 
 

@@ -34,6 +34,7 @@ from services.intake.app import create_app as create_intake
 from services.intake.config import Settings as IntakeSettings
 from services.notify.app import create_app as create_notify
 from services.notify.config import Settings as NotifySettings
+from tests.integration.accounts_support import seize_a_phone
 from tests.integration.casefile_support import open_case, send_inquiry, timeline_of
 from tests.kafka_security_support import CertFiles, ThrowawayCA, TlsProxy
 from tests.support import AUDITOR, eventually, running
@@ -43,11 +44,6 @@ pytestmark = pytest.mark.integration
 CASE_EVENTS, ALERT_EVENTS = "case-events", "alert-events"
 SERVICE_USER = "casetracker"
 SERVICE_PASSWORD = "fictional-kafka-password-" + secrets.token_hex(8)
-REPORT = {
-    "subject": {"name": "Fictional Person"},
-    "reporter": {"name": "Fictional Relative", "relationship": "brother"},
-    "summary": "Fictional demo case.",
-}
 
 
 @dataclass(frozen=True)
@@ -104,8 +100,9 @@ async def test_every_service_produces_and_consumes_through_tls_with_a_client_cer
     tls = {"kafka_bootstrap_servers": proxy.address, "kafka_security_protocol": "SSL",
            "kafka_ssl_cafile": pki.ca.cafile, "kafka_ssl_certfile": pki.services.cert,
            "kafka_ssl_keyfile": pki.services.key}
+    options = client_options(**tls)
     await ensure_topics(proxy.address, [CASE_EVENTS, ALERT_EVENTS, ACCOUNT_EVENTS, ACCESS_EVENTS],
-                        **client_options(**tls))
+                        **options)
     topics = {"case_events_topic": CASE_EVENTS}
     consumer = {"alert_events_topic": ALERT_EVENTS, "kafka_session_timeout_ms": 3000,
                 "kafka_heartbeat_interval_ms": 300}
@@ -130,7 +127,7 @@ async def test_every_service_produces_and_consumes_through_tls_with_a_client_cer
         ready = [(await c.get("/readyz")).json()["checks"]
                  for c in (intake_client, casefile_client, notify_client)]
     audit = await audit_log(casefile)  # `python -m services.casefile.verify` reads the log
-    empty = await log_is_empty(proxy.address, CASE_EVENTS, **client_options(**tls))
+    empty = await log_is_empty(proxy.address, CASE_EVENTS, **options)
 
     assert {"report_received", "inquiry_sent"} <= {e["type"] for e in timeline}
     assert deadline.status_code == 200
@@ -161,21 +158,9 @@ async def test_services_log_in_with_scram_over_tls_and_a_seized_phone_still_stop
         **sasl, case_events_topic=CASE_EVENTS, database_url=f"sqlite:///{tmp_path}/intake.db",
         access_token_public_key_file=public_key_path(accounts.signing_key_file),
         relay_idle_poll_seconds=0.2)
-    login = {"account": "caseworker-demo", "password": "demo-password-not-for-real-use"}
     async with running(create_accounts(accounts, clock=clock), as_=None) as accounts_client:
-        phone = (await accounts_client.post("/sessions", json=login)).json()
-        laptop = (await accounts_client.post("/sessions", json=login)).json()
         async with running(create_intake(intake, clock=clock), as_=None) as intake_client:
-            def with_(session):
-                return {"Authorization": f"Bearer {session['access_token']}"}
-
-            before = await intake_client.post("/cases", json=REPORT, headers=with_(phone))
-            await accounts_client.post("/accounts/caseworker-demo/sessions/revocation",
-                                       headers=with_(laptop), json={"reason": "device_seized"})
-            clock.advance(seconds=1)
-            refused = await eventually(
-                lambda: intake_client.post("/cases", json=REPORT, headers=with_(phone)),
-                until=lambda r: r.status_code == 401, timeout=15)
+            phone = await seize_a_phone(accounts_client, intake_client, clock)
             await eventually(lambda: intake_client.get("/readyz"),
                              until=lambda r: r.json()["checks"]["outbox_backlog"] == 0)
     # The rebuild's workers are other processes: the password given inline must reach them
@@ -185,7 +170,8 @@ async def test_services_log_in_with_scram_over_tls_and_a_seized_phone_still_stop
         case_events_topic=CASE_EVENTS, alert_events_topic=ALERT_EVENTS,
         database_url=f"sqlite:///{tmp_path}/rebuilt.db"), workers=2)
 
-    assert before.status_code == 201 and refused.json()["detail"] == "the session was ended"
+    assert phone.before.status_code == 201
+    assert phone.refused.json()["detail"] == "the session was ended"
     assert rebuilt.workers == 2 and rebuilt.cases >= 1  # every report that got a 201
     assert rebuilt.events_applied == rebuilt.messages_read == rebuilt.cases
     passed = proxy.passed()
@@ -203,11 +189,10 @@ async def test_scram_sha_256_is_accepted_and_a_wrong_password_or_mechanism_refus
     scram = {"kafka_bootstrap_servers": proxy.address, "kafka_security_protocol": "SASL_SSL",
              "kafka_sasl_mechanism": "SCRAM-SHA-256", "kafka_sasl_username": "reader",
              "kafka_ssl_cafile": pki.ca.cafile}
+    reader = client_options(**scram, kafka_sasl_password=SERVICE_PASSWORD)
 
-    await ensure_topics(proxy.address, [CASE_EVENTS], timeout=5,
-                        **client_options(**scram, kafka_sasl_password=SERVICE_PASSWORD))
-    empty = await log_is_empty(proxy.address, CASE_EVENTS,
-                               **client_options(**scram, kafka_sasl_password=SERVICE_PASSWORD))
+    await ensure_topics(proxy.address, [CASE_EVENTS], timeout=5, **reader)
+    empty = await log_is_empty(proxy.address, CASE_EVENTS, **reader)
     accepted = len(proxy.passed())
     with pytest.raises(KafkaConnectionError):
         await ensure_topics(proxy.address, [CASE_EVENTS], timeout=1,

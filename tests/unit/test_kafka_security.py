@@ -8,7 +8,9 @@ SCRAM-SHA-256/512) are tested in tests/integration/test_kafka_security.py.
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -119,67 +121,70 @@ def test_the_password_file_may_end_with_a_newline(tmp_path):
     assert security.client_options()["sasl_plain_password"] == PASSWORD
 
 
-def refusals(ca: ThrowawayCA, tmp: Path) -> dict[str, tuple[KafkaSecuritySettings, str]]:
-    """Each unsafe or contradictory setting, and the variable its refusal must name."""
+@pytest.fixture(scope="module")
+def files(ca, tmp_path_factory) -> SimpleNamespace:
+    """What the refused settings below point at."""
+    tmp = tmp_path_factory.mktemp("refused")
     empty, not_a_certificate = tmp / "empty", tmp / "not-a-certificate.pem"
     empty.write_text("\n")
     not_a_certificate.write_text("-----BEGIN NOTHING-----\n")
-    encrypted = ca.issue("encrypted-client", client=True, key_password=b"fictional")
-    other = ca.issue("another-client", client=True)
-    return {
-        "SASL without a mechanism": (scram(kafka_sasl_mechanism=None), "KAFKA_SASL_MECHANISM"),
-        "SASL without a username": (scram(kafka_sasl_username=None), "KAFKA_SASL_USERNAME"),
-        "SASL without a password": (scram(kafka_sasl_password=None), "KAFKA_SASL_PASSWORD"),
-        "a password and a password file": (scram(kafka_sasl_password_file=empty),
-                                           "KAFKA_SASL_PASSWORD_FILE, not both"),
-        "an empty password file": (scram(kafka_sasl_password=None,
-                                         kafka_sasl_password_file=empty),
-                                   "KAFKA_SASL_PASSWORD_FILE"),
-        "a missing password file": (scram(kafka_sasl_password=None,
-                                          kafka_sasl_password_file=tmp / "absent"),
-                                    "KAFKA_SASL_PASSWORD_FILE"),
-        "a password without SASL": (settings(kafka_sasl_password=PASSWORD),
-                                    "KAFKA_SASL_PASSWORD is set"),
-        "a mechanism without SASL": (settings(kafka_security_protocol="SSL",
-                                              kafka_sasl_mechanism="SCRAM-SHA-256"),
-                                     "KAFKA_SASL_MECHANISM is set"),
-        "PLAIN in clear text beyond loopback": (
-            scram(kafka_security_protocol="SASL_PLAINTEXT", kafka_sasl_mechanism="PLAIN"),
-            "KAFKA_SASL_MECHANISM=PLAIN"),
-        "a missing CA file": (settings(kafka_security_protocol="SSL",
-                                       kafka_ssl_cafile=tmp / "absent.pem"), "KAFKA_SSL_CAFILE"),
-        "a CA file without a certificate": (
-            settings(kafka_security_protocol="SSL", kafka_ssl_cafile=not_a_certificate),
-            "KAFKA_SSL_CAFILE"),
-        "a CA file without TLS": (settings(kafka_ssl_cafile=ca.cafile),
-                                  "KAFKA_SSL_CAFILE is set"),
-        "a key without its certificate": (
-            settings(kafka_security_protocol="SSL", kafka_ssl_keyfile=encrypted.key),
-            "KAFKA_SSL_KEYFILE"),
-        "an encrypted client key": (
-            settings(kafka_security_protocol="SSL", kafka_ssl_certfile=encrypted.cert,
-                     kafka_ssl_keyfile=encrypted.key), "KAFKA_SSL_KEYFILE is encrypted"),
-        "a certificate with another's key": (
-            settings(kafka_security_protocol="SSL", kafka_ssl_certfile=encrypted.cert,
-                     kafka_ssl_keyfile=other.key), "KAFKA_SSL_CERTFILE / KAFKA_SSL_KEYFILE"),
-    }
+    return SimpleNamespace(
+        tmp=tmp, ca=ca, empty=empty, not_a_certificate=not_a_certificate,
+        encrypted=ca.issue("encrypted-client", client=True, key_password=b"fictional"),
+        other=ca.issue("another-client", client=True))
 
 
-REFUSALS = ["SASL without a mechanism", "SASL without a username", "SASL without a password",
-            "a password and a password file", "an empty password file",
-            "a missing password file", "a password without SASL", "a mechanism without SASL",
-            "PLAIN in clear text beyond loopback", "a missing CA file",
-            "a CA file without a certificate", "a CA file without TLS",
-            "a key without its certificate", "an encrypted client key",
-            "a certificate with another's key"]
+# Each unsafe or contradictory setting, and the variable its refusal must name.
+REFUSALS: dict[str, tuple[Callable[[SimpleNamespace], KafkaSecuritySettings], str]] = {
+    "SASL without a mechanism": (lambda f: scram(kafka_sasl_mechanism=None),
+                                 "KAFKA_SASL_MECHANISM"),
+    "SASL without a username": (lambda f: scram(kafka_sasl_username=None),
+                                "KAFKA_SASL_USERNAME"),
+    "SASL without a password": (lambda f: scram(kafka_sasl_password=None),
+                                "KAFKA_SASL_PASSWORD"),
+    "a password and a password file": (lambda f: scram(kafka_sasl_password_file=f.empty),
+                                       "KAFKA_SASL_PASSWORD_FILE, not both"),
+    "an empty password file": (lambda f: scram(kafka_sasl_password=None,
+                                               kafka_sasl_password_file=f.empty),
+                               "KAFKA_SASL_PASSWORD_FILE"),
+    "a missing password file": (lambda f: scram(kafka_sasl_password=None,
+                                                kafka_sasl_password_file=f.tmp / "absent"),
+                                "KAFKA_SASL_PASSWORD_FILE"),
+    "a password without SASL": (lambda f: settings(kafka_sasl_password=PASSWORD),
+                                "KAFKA_SASL_PASSWORD is set"),
+    "a mechanism without SASL": (lambda f: settings(kafka_security_protocol="SSL",
+                                                    kafka_sasl_mechanism="SCRAM-SHA-256"),
+                                 "KAFKA_SASL_MECHANISM is set"),
+    "PLAIN in clear text beyond loopback": (
+        lambda f: scram(kafka_security_protocol="SASL_PLAINTEXT", kafka_sasl_mechanism="PLAIN"),
+        "KAFKA_SASL_MECHANISM=PLAIN"),
+    "a missing CA file": (lambda f: settings(kafka_security_protocol="SSL",
+                                             kafka_ssl_cafile=f.tmp / "absent.pem"),
+                          "KAFKA_SSL_CAFILE"),
+    "a CA file without a certificate": (
+        lambda f: settings(kafka_security_protocol="SSL", kafka_ssl_cafile=f.not_a_certificate),
+        "KAFKA_SSL_CAFILE"),
+    "a CA file without TLS": (lambda f: settings(kafka_ssl_cafile=f.ca.cafile),
+                              "KAFKA_SSL_CAFILE is set"),
+    "a key without its certificate": (
+        lambda f: settings(kafka_security_protocol="SSL", kafka_ssl_keyfile=f.encrypted.key),
+        "KAFKA_SSL_KEYFILE"),
+    "an encrypted client key": (
+        lambda f: settings(kafka_security_protocol="SSL", kafka_ssl_certfile=f.encrypted.cert,
+                           kafka_ssl_keyfile=f.encrypted.key), "KAFKA_SSL_KEYFILE is encrypted"),
+    "a certificate with another's key": (
+        lambda f: settings(kafka_security_protocol="SSL", kafka_ssl_certfile=f.encrypted.cert,
+                           kafka_ssl_keyfile=f.other.key),
+        "KAFKA_SSL_CERTFILE / KAFKA_SSL_KEYFILE"),
+}
 
 
 @pytest.mark.parametrize("case", REFUSALS)
-def test_an_unsafe_or_contradictory_setting_is_refused_naming_the_variable(case, ca, tmp_path):
-    unsafe, variable = refusals(ca, tmp_path)[case]
+def test_an_unsafe_or_contradictory_setting_is_refused_naming_the_variable(case, files):
+    unsafe, variable = REFUSALS[case]
 
     with pytest.raises(KafkaSecurityError) as refused:
-        kafka_security(unsafe, REMOTE)
+        kafka_security(unsafe(files), REMOTE)
 
     assert variable in str(refused.value)
     assert PASSWORD not in str(refused.value)

@@ -13,9 +13,9 @@ from email.utils import format_datetime
 import aiosmtplib
 import structlog
 
+from contracts.hosts import is_loopback_host
 from services.notify.channels.digest import Digest
 from services.notify.channels.errors import ChannelNotConfigured, DeliveryFailed
-from services.notify.channels.hosts import is_loopback_host
 from services.notify.channels.message import (
     DELIVERY_NAMESPACE,
     AlertMessage,

@@ -11,8 +11,8 @@ import httpx
 import structlog
 from pydantic import SecretStr
 
+from contracts.hosts import is_loopback_host
 from services.notify.channels.errors import ChannelNotConfigured, DeliveryFailed
-from services.notify.channels.hosts import is_loopback_host
 from services.notify.channels.message import AlertMessage, delivery_id, webhook_body
 from services.notify.channels.signing import (
     DELIVERY_HEADER,

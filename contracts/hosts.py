@@ -1,4 +1,4 @@
-"""Which hosts are this machine, where plain-text delivery is tolerated (tests, a local relay)."""
+"""Which hosts are this machine, where plain text is tolerated (tests, a local relay or broker)."""
 
 from __future__ import annotations
 
