@@ -1,11 +1,14 @@
-"""Fixtures the casefile and notify integration tests share: a clock and an intake on it."""
+"""Fixtures the integration tests share: a clock, an intake on it, each service's settings."""
 
 from __future__ import annotations
 
+import base64
+import secrets
 import uuid
 
 import pytest
 
+from services.accounts.config import Settings as AccountsSettings
 from services.casefile.config import Settings as CasefileSettings
 from services.intake.app import create_app as create_intake
 from services.intake.config import Settings as IntakeSettings
@@ -78,6 +81,17 @@ def start_notify(notify_settings, clock):
         return running(create_notify(settings, clock=clock), as_=as_)
 
     return start
+
+
+@pytest.fixture
+def accounts_settings(kafka, topics, database_url, tmp_path) -> AccountsSettings:
+    """Accounts with the demo accounts, signing with a key of its own."""
+    return AccountsSettings(
+        database_url=database_url("accounts"), kafka_bootstrap_servers=kafka,
+        account_events_topic=topics.account_events, demo_mode=True,
+        signing_key_file=tmp_path / "keys" / "access-token.key",
+        secrets_key=base64.b64encode(secrets.token_bytes(32)).decode(),
+    )
 
 
 @pytest.fixture

@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import secrets
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from services.accounts.app import create_app as create_accounts
-from services.accounts.config import Settings as AccountsSettings
 from services.accounts.signing import public_key_path
 from services.casefile.app import create_app as create_casefile
 from services.intake.app import create_app as create_intake
@@ -21,16 +18,6 @@ from tests.integration.notify_support import REPORT
 from tests.support import eventually, running
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def accounts_settings(kafka, topics, database_url, tmp_path) -> AccountsSettings:
-    return AccountsSettings(
-        database_url=database_url("accounts"), kafka_bootstrap_servers=kafka,
-        account_events_topic=topics.account_events, demo_mode=True,
-        signing_key_file=tmp_path / "keys" / "access-token.key",
-        secrets_key=base64.b64encode(secrets.token_bytes(32)).decode(),
-    )
 
 
 async def test_a_seized_phones_token_stops_working_in_intake_within_moments(

@@ -5,9 +5,7 @@ TLS and the API docs, which need no running service: tests/unit/test_web_hardeni
 
 from __future__ import annotations
 
-import base64
 import json
-import secrets
 import uuid
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -15,7 +13,6 @@ import pytest
 import structlog
 
 from services.accounts.app import create_app as create_accounts
-from services.accounts.config import Settings as AccountsSettings
 from services.accounts.demo import DEMO_PASSWORD
 from services.accounts.signing import public_key_path
 from services.casefile import queries as casefile_queries
@@ -29,16 +26,6 @@ from tests.support import SUPERVISOR, eventually, running
 pytestmark = pytest.mark.integration
 
 LOGIN = {"account": "caseworker-demo", "password": DEMO_PASSWORD}
-
-
-@pytest.fixture
-def accounts_settings(kafka, topics, database_url, tmp_path) -> AccountsSettings:
-    return AccountsSettings(
-        database_url=database_url("accounts"), kafka_bootstrap_servers=kafka,
-        account_events_topic=topics.account_events, demo_mode=True,
-        signing_key_file=tmp_path / "keys" / "access-token.key",
-        secrets_key=base64.b64encode(secrets.token_bytes(32)).decode(),
-    )
 
 
 @pytest.fixture
