@@ -15,7 +15,7 @@ from services.intake.config import Settings as IntakeSettings
 from services.notify import store as notify_store
 from services.notify.app import create_app as create_notify
 from services.notify.config import Settings as NotifySettings
-from tests.support import AUDITOR, FakeClock, running
+from tests.support import AUDITOR, FakeClock, changed, running
 
 NOTIFY_TICK = 0.05
 
@@ -77,8 +77,7 @@ def start_notify(notify_settings, clock):
     `start_notify(deadline_policies_file=...)` starts it with other settings. Its client is an
     auditor's (who sees every alert) unless `as_` says otherwise."""
     def start(as_=AUDITOR, **changes):
-        settings = NotifySettings.model_validate(notify_settings.model_dump() | changes)
-        return running(create_notify(settings, clock=clock), as_=as_)
+        return running(create_notify(changed(notify_settings, **changes), clock=clock), as_=as_)
 
     return start
 

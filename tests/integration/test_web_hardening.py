@@ -21,7 +21,7 @@ from services.intake.app import create_app as create_intake
 from services.intake.config import Settings as IntakeSettings
 from services.notify.app import create_app as create_notify
 from tests.integration.notify_support import REPORT, open_case
-from tests.support import SUPERVISOR, eventually, running
+from tests.support import SUPERVISOR, changed, eventually, running
 
 pytestmark = pytest.mark.integration
 
@@ -41,11 +41,11 @@ def services(intake_app, casefile_settings, notify_settings, accounts_settings, 
             database_url=database_url("intake"), relay_idle_poll_seconds=0.2, **changes)
         apps = {
             "intake": (create_intake(intake, clock=clock), None),
-            "casefile": (create_casefile(_changed(casefile_settings, changes), clock=clock),
+            "casefile": (create_casefile(changed(casefile_settings, **changes), clock=clock),
                          SUPERVISOR),
-            "notify": (create_notify(_changed(notify_settings, changes), clock=clock),
+            "notify": (create_notify(changed(notify_settings, **changes), clock=clock),
                        SUPERVISOR),
-            "accounts": (create_accounts(_changed(accounts_settings, changes), clock=clock),
+            "accounts": (create_accounts(changed(accounts_settings, **changes), clock=clock),
                          "none"),
         }
         async with AsyncExitStack() as stack:
@@ -56,10 +56,6 @@ def services(intake_app, casefile_settings, notify_settings, accounts_settings, 
             yield clients
 
     return start
-
-
-def _changed(settings, changes):
-    return type(settings).model_validate(settings.model_dump() | changes)
 
 
 async def case_data_responses(clients) -> dict:
