@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from services.accounts.config import Settings as AccountsSettings
+from services.accounts.signing import public_key_path
 from services.casefile.config import Settings as CasefileSettings
 from services.intake.app import create_app as create_intake
 from services.intake.config import Settings as IntakeSettings
@@ -91,6 +92,14 @@ def accounts_settings(kafka, topics, database_url, tmp_path) -> AccountsSettings
         signing_key_file=tmp_path / "keys" / "access-token.key",
         secrets_key=base64.b64encode(secrets.token_bytes(32)).decode(),
     )
+
+
+@pytest.fixture
+def intake_trusting_accounts(intake_settings, accounts_settings, topics, clock):
+    """An intake taking the tokens accounts signs, and following its account events."""
+    key = public_key_path(accounts_settings.signing_key_file)
+    return create_intake(changed(intake_settings, account_events_topic=topics.account_events,
+                                 access_token_public_key_file=key), clock=clock)
 
 
 @pytest.fixture

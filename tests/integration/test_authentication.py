@@ -10,10 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from services.accounts.app import create_app as create_accounts
-from services.accounts.signing import public_key_path
 from services.casefile.app import create_app as create_casefile
-from services.intake.app import create_app as create_intake
-from services.intake.config import Settings as IntakeSettings
 from tests.integration.notify_support import REPORT
 from tests.support import eventually, running
 
@@ -21,17 +18,13 @@ pytestmark = pytest.mark.integration
 
 
 async def test_a_seized_phones_token_stops_working_in_intake_within_moments(
-    accounts_settings, kafka, topics, database_url, clock
+    accounts_settings, intake_trusting_accounts, clock
 ):
-    intake_settings = IntakeSettings(
-        kafka_bootstrap_servers=kafka, case_events_topic=topics.case_events,
-        account_events_topic=topics.account_events, database_url=database_url("intake"),
-        access_token_public_key_file=public_key_path(accounts_settings.signing_key_file))
     async with running(create_accounts(accounts_settings, clock=clock), as_=None) as accounts:
         login = {"account": "caseworker-demo", "password": "demo-password-not-for-real-use"}
         phone = (await accounts.post("/sessions", json=login)).json()
         laptop = (await accounts.post("/sessions", json=login)).json()
-        async with running(create_intake(intake_settings, clock=clock), as_=None) as intake:
+        async with running(intake_trusting_accounts, as_=None) as intake:
             def with_(opened):
                 return {"Authorization": f"Bearer {opened['access_token']}"}
 

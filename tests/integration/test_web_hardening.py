@@ -14,7 +14,6 @@ import structlog
 
 from services.accounts.app import create_app as create_accounts
 from services.accounts.demo import DEMO_PASSWORD
-from services.accounts.signing import public_key_path
 from services.casefile import queries as casefile_queries
 from services.casefile.app import create_app as create_casefile
 from services.intake.app import create_app as create_intake
@@ -129,12 +128,8 @@ def _body_routes(clients, alert_path):
 
 
 async def test_a_change_made_with_the_session_cookie_needs_the_csrf_token(
-    accounts_settings, kafka, topics, database_url, clock
+    accounts_settings, intake_trusting_accounts, clock
 ):
-    intake_settings = IntakeSettings(
-        kafka_bootstrap_servers=kafka, case_events_topic=topics.case_events,
-        account_events_topic=topics.account_events, database_url=database_url("intake"),
-        access_token_public_key_file=public_key_path(accounts_settings.signing_key_file))
     async with running(create_accounts(accounts_settings, clock=clock), as_=None) as accounts:
         opened = await accounts.post("/sessions", json=LOGIN)  # the browser keeps the cookies
         cookies = dict(accounts.cookies)
@@ -142,7 +137,7 @@ async def test_a_change_made_with_the_session_cookie_needs_the_csrf_token(
         refresh_without = await accounts.post("/sessions/refresh", json={})
         refreshed = await accounts.post("/sessions/refresh", json={}, headers=csrf)
         cookies = dict(accounts.cookies)  # a refresh gives new cookies, the CSRF one too
-        async with running(create_intake(intake_settings, clock=clock), as_=None) as intake:
+        async with running(intake_trusting_accounts, as_=None) as intake:
             intake.cookies.update(cookies)
             without = await intake.post("/cases", json=REPORT)
             wrong = await intake.post("/cases", json=REPORT, headers={"X-CSRF-Token": "guess"})
