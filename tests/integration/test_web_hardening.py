@@ -17,10 +17,9 @@ from services.accounts.demo import DEMO_PASSWORD
 from services.casefile import queries as casefile_queries
 from services.casefile.app import create_app as create_casefile
 from services.intake.app import create_app as create_intake
-from services.intake.config import Settings as IntakeSettings
 from services.notify.app import create_app as create_notify
 from tests.integration.notify_support import REPORT, open_case
-from tests.support import SUPERVISOR, changed, eventually, running
+from tests.support import CASEWORKER, SUPERVISOR, changed, eventually, running
 
 pytestmark = pytest.mark.integration
 
@@ -28,30 +27,22 @@ LOGIN = {"account": "caseworker-demo", "password": DEMO_PASSWORD}
 
 
 @pytest.fixture
-def services(intake_app, casefile_settings, notify_settings, accounts_settings, kafka, topics,
-             database_url, clock):
+def services(intake_settings, casefile_settings, notify_settings, accounts_settings, clock):
     """`services(**changes)`: every service running on the same topics, with the same web
     settings changed; a client for each (intake's a caseworker's, the others a supervisor's,
     accounts' without a token)."""
+    builders = {"intake": (create_intake, intake_settings, CASEWORKER),
+                "casefile": (create_casefile, casefile_settings, SUPERVISOR),
+                "notify": (create_notify, notify_settings, SUPERVISOR),
+                "accounts": (create_accounts, accounts_settings, None)}
+
     @asynccontextmanager
     async def start(**changes):
-        intake = IntakeSettings(
-            kafka_bootstrap_servers=kafka, case_events_topic=topics.case_events,
-            database_url=database_url("intake"), relay_idle_poll_seconds=0.2, **changes)
-        apps = {
-            "intake": (create_intake(intake, clock=clock), None),
-            "casefile": (create_casefile(changed(casefile_settings, **changes), clock=clock),
-                         SUPERVISOR),
-            "notify": (create_notify(changed(notify_settings, **changes), clock=clock),
-                       SUPERVISOR),
-            "accounts": (create_accounts(changed(accounts_settings, **changes), clock=clock),
-                         "none"),
-        }
         async with AsyncExitStack() as stack:
             clients = {}
-            for name, (app, who) in apps.items():
-                options = {} if who is None else {"as_": None if who == "none" else who}
-                clients[name] = await stack.enter_async_context(running(app, **options))
+            for name, (create, settings, who) in builders.items():
+                app = create(changed(settings, **changes), clock=clock)
+                clients[name] = await stack.enter_async_context(running(app, as_=who))
             yield clients
 
     return start
