@@ -92,13 +92,14 @@ async def test_every_service_refuses_an_oversized_body_declared_or_chunked_with_
         for start in range(0, len(big), 512):
             yield big[start:start + 512]
 
-    alert = f"/alerts/{uuid.uuid4()}/snooze"
+    paths = {"intake": "/cases", "casefile": "/cases", "notify": f"/alerts/{uuid.uuid4()}/snooze",
+             "accounts": "/sessions"}
     json_type = {"content-type": "application/json"}
     async with services(max_body_bytes=2_000) as clients:
-        declared = {name: await client.post(path, content=big, headers=json_type)
-                    for name, client, path in _body_routes(clients, alert)}
-        streamed = {name: await client.post(path, content=chunked(), headers=json_type)
-                    for name, client, path in _body_routes(clients, alert)
+        declared = {name: await clients[name].post(path, content=big, headers=json_type)
+                    for name, path in paths.items()}
+        streamed = {name: await clients[name].post(path, content=chunked(), headers=json_type)
+                    for name, path in paths.items()
                     if name != "casefile"}  # casefile takes no body on any route
         fits = await clients["accounts"].post("/sessions", json=LOGIN)
 
@@ -110,12 +111,6 @@ async def test_every_service_refuses_an_oversized_body_declared_or_chunked_with_
         assert response.json() == {"detail": "request body exceeds the limit of 2000 bytes"}
         assert_secured(response)
     assert fits.status_code == 201
-
-
-def _body_routes(clients, alert_path):
-    paths = {"intake": "/cases", "casefile": "/cases", "notify": alert_path,
-             "accounts": "/sessions"}
-    return [(name, clients[name], paths[name]) for name in paths]
 
 
 async def test_a_change_made_with_the_session_cookie_needs_the_csrf_token(
