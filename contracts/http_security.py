@@ -29,7 +29,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, IPvAnyNetwork, field_validator
 from pydantic_settings import NoDecode
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -117,24 +117,27 @@ class SecureResponses:
     """Security headers on every response, and a generic 500 instead of an exception."""
 
     def __init__(self, app: ASGIApp, *, hsts: str, behind_tls: bool) -> None:
-        self.app, self.hsts, self.behind_tls = app, hsts, behind_tls
+        self.app, self.behind_tls = app, behind_tls
+        # Encoded once, not on every response.
+        self.headers = tuple((name.encode(), value.encode()) for name, value in SECURITY_HEADERS)
+        self.tls_headers = (*self.headers, (b"strict-transport-security", hsts.encode()))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         tls = self.behind_tls or scope.get("scheme") == "https"
+        added = self.tls_headers if tls else self.headers
         started = False
 
         async def secured(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS:
-                    headers.setdefault(name, value)  # a page may bring its own CSP (/docs)
-                if tls:
-                    headers["strict-transport-security"] = self.hsts
+                headers = list(message.get("headers", ()))
+                present = {name for name, _ in headers}  # ASGI response headers are lower-case
+                # A response may bring its own (/docs brings its CSP).
+                message["headers"] = headers + [h for h in added if h[0] not in present]
             await send(message)
 
         try:
