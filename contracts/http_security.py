@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import re
 import traceback
 import uuid
@@ -26,7 +25,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, IPvAnyNetwork, field_validator
 from pydantic_settings import NoDecode
 from starlette.datastructures import Headers
@@ -148,9 +147,9 @@ class SecureResponses:
             log.error("request_failed", error_id=error_id, error=type(exc).__name__,
                       method=scope["method"], route=_route(scope), at=_frames(exc))
             if not started:  # once a response has begun, the connection is all we can end
-                await json_response(secured, 500, {
+                await JSONResponse({
                     "detail": "internal error; it was logged under this error_id",
-                    "error_id": error_id})
+                    "error_id": error_id}, 500)(scope, receive, secured)
 
 
 class CsrfGuard:
@@ -166,7 +165,7 @@ class CsrfGuard:
         if (scope["type"] == "http" and scope["method"] in UNSAFE_METHODS
                 and scope["path"] not in self.exempt):
             if problem := csrf_problem(Headers(scope=scope)):
-                await json_response(send, 403, {"detail": problem})
+                await JSONResponse({"detail": problem}, 403)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -207,7 +206,8 @@ class BodySizeLimit:
             return
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await json_response(send, 413, {"detail": BodyTooLarge(self.max_bytes).detail})
+            too_large = {"detail": BodyTooLarge(self.max_bytes).detail}
+            await JSONResponse(too_large, 413)(scope, receive, send)
             return
         received = 0
 
@@ -221,13 +221,6 @@ class BodySizeLimit:
             return message
 
         await self.app(scope, limited, send)
-
-
-async def json_response(send: Send, status: int, body: dict) -> None:
-    content = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]})
-    await send({"type": "http.response.body", "body": content})
 
 
 def _route(scope: Scope) -> str:
