@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import re
 import traceback
 import uuid
@@ -26,10 +25,10 @@ import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, IPvAnyNetwork, field_validator
 from pydantic_settings import NoDecode
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -117,24 +116,27 @@ class SecureResponses:
     """Security headers on every response, and a generic 500 instead of an exception."""
 
     def __init__(self, app: ASGIApp, *, hsts: str, behind_tls: bool) -> None:
-        self.app, self.hsts, self.behind_tls = app, hsts, behind_tls
+        self.app, self.behind_tls = app, behind_tls
+        # Encoded once, not on every response.
+        self.headers = tuple((name.encode(), value.encode()) for name, value in SECURITY_HEADERS)
+        self.tls_headers = (*self.headers, (b"strict-transport-security", hsts.encode()))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         tls = self.behind_tls or scope.get("scheme") == "https"
+        added = self.tls_headers if tls else self.headers
         started = False
 
         async def secured(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS:
-                    headers.setdefault(name, value)  # a page may bring its own CSP (/docs)
-                if tls:
-                    headers["strict-transport-security"] = self.hsts
+                headers = list(message.get("headers", ()))
+                present = {name for name, _ in headers}  # ASGI response headers are lower-case
+                # A response may bring its own (/docs brings its CSP).
+                message["headers"] = headers + [h for h in added if h[0] not in present]
             await send(message)
 
         try:
@@ -145,9 +147,9 @@ class SecureResponses:
             log.error("request_failed", error_id=error_id, error=type(exc).__name__,
                       method=scope["method"], route=_route(scope), at=_frames(exc))
             if not started:  # once a response has begun, the connection is all we can end
-                await json_response(secured, 500, {
+                await JSONResponse({
                     "detail": "internal error; it was logged under this error_id",
-                    "error_id": error_id})
+                    "error_id": error_id}, 500)(scope, receive, secured)
 
 
 class CsrfGuard:
@@ -163,7 +165,7 @@ class CsrfGuard:
         if (scope["type"] == "http" and scope["method"] in UNSAFE_METHODS
                 and scope["path"] not in self.exempt):
             if problem := csrf_problem(Headers(scope=scope)):
-                await json_response(send, 403, {"detail": problem})
+                await JSONResponse({"detail": problem}, 403)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -204,7 +206,8 @@ class BodySizeLimit:
             return
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await json_response(send, 413, {"detail": BodyTooLarge(self.max_bytes).detail})
+            too_large = {"detail": BodyTooLarge(self.max_bytes).detail}
+            await JSONResponse(too_large, 413)(scope, receive, send)
             return
         received = 0
 
@@ -218,13 +221,6 @@ class BodySizeLimit:
             return message
 
         await self.app(scope, limited, send)
-
-
-async def json_response(send: Send, status: int, body: dict) -> None:
-    content = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]})
-    await send({"type": "http.response.body", "body": content})
 
 
 def _route(scope: Scope) -> str:

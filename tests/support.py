@@ -20,6 +20,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
+from pydantic import BaseModel
 
 from contracts.access import Role
 from contracts.keystore import KeyStore, KeyStoreSettings
@@ -28,6 +29,12 @@ from deploy.processes import free_port, spawn, stop, wait_until
 from services.accounts.signing import TokenFacts, access_token, public_pem
 
 T = TypeVar("T")
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+def changed(settings: SettingsT, **changes: object) -> SettingsT:
+    """A copy of the settings with `changes` applied, validated as the originals were."""
+    return type(settings).model_validate(settings.model_dump() | changes)
 
 
 class FakeClock:

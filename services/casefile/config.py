@@ -25,8 +25,6 @@ class Settings(AuthSettings, HttpSecuritySettings, KafkaSecuritySettings, KeySto
     alert_events_topic: str = topics.ALERT_EVENTS
     dead_letter_topic: str = topics.CASEFILE_DEAD_LETTERS
     access_events_topic: str = topics.ACCESS_EVENTS
-    # TRUSTED_PROXIES (see contracts.http_security): the audit of access records the address
-    # X-Forwarded-For gives only when a trusted proxy sent it.
     access_relay_batch_size: int = 500
     # On a clean stop, how long to wait for the reads recorded so far to reach the log and
     # the audit's read model (what is left waits in the outbox for the next start).

@@ -1,18 +1,22 @@
-"""Fixtures the casefile and notify integration tests share: a clock and an intake on it."""
+"""Fixtures the integration tests share: a clock, an intake on it, each service's settings."""
 
 from __future__ import annotations
 
+import base64
+import secrets
 import uuid
 
 import pytest
 
+from services.accounts.config import Settings as AccountsSettings
+from services.accounts.signing import public_key_path
 from services.casefile.config import Settings as CasefileSettings
 from services.intake.app import create_app as create_intake
 from services.intake.config import Settings as IntakeSettings
 from services.notify import store as notify_store
 from services.notify.app import create_app as create_notify
 from services.notify.config import Settings as NotifySettings
-from tests.support import AUDITOR, FakeClock, running
+from tests.support import AUDITOR, FakeClock, changed, running
 
 NOTIFY_TICK = 0.05
 
@@ -74,10 +78,28 @@ def start_notify(notify_settings, clock):
     `start_notify(deadline_policies_file=...)` starts it with other settings. Its client is an
     auditor's (who sees every alert) unless `as_` says otherwise."""
     def start(as_=AUDITOR, **changes):
-        settings = NotifySettings.model_validate(notify_settings.model_dump() | changes)
-        return running(create_notify(settings, clock=clock), as_=as_)
+        return running(create_notify(changed(notify_settings, **changes), clock=clock), as_=as_)
 
     return start
+
+
+@pytest.fixture
+def accounts_settings(kafka, topics, database_url, tmp_path) -> AccountsSettings:
+    """Accounts with the demo accounts, signing with a key of its own."""
+    return AccountsSettings(
+        database_url=database_url("accounts"), kafka_bootstrap_servers=kafka,
+        account_events_topic=topics.account_events, demo_mode=True,
+        signing_key_file=tmp_path / "keys" / "access-token.key",
+        secrets_key=base64.b64encode(secrets.token_bytes(32)).decode(),
+    )
+
+
+@pytest.fixture
+def intake_trusting_accounts(intake_settings, accounts_settings, topics, clock):
+    """An intake taking the tokens accounts signs, and following its account events."""
+    key = public_key_path(accounts_settings.signing_key_file)
+    return create_intake(changed(intake_settings, account_events_topic=topics.account_events,
+                                 access_token_public_key_file=key), clock=clock)
 
 
 @pytest.fixture

@@ -6,16 +6,13 @@ A route added later is walked too: it fails here until it checks access."""
 
 from __future__ import annotations
 
-import base64
 import re
-import secrets
 import uuid
 
 import pytest
 from fastapi.routing import APIRoute
 
 from services.accounts.app import create_app as create_accounts
-from services.accounts.config import Settings as AccountsSettings
 from services.casefile.app import create_app as create_casefile
 from tests.integration.notify_support import LONG_OVERDUE, alerts, open_case, record, send_inquiry
 from tests.support import OTHER_TEAM, bearer, eventually, read_topic, running
@@ -60,16 +57,6 @@ def example_body(app, method: str, path: str) -> dict:
     examples = app.openapi().get("components", {}).get("schemas", {}).get(ref, {}).get(
         "examples", [])
     return examples[0] if examples else {}
-
-
-@pytest.fixture
-def accounts_settings(kafka, topics, database_url, tmp_path) -> AccountsSettings:
-    return AccountsSettings(
-        database_url=database_url("accounts"), kafka_bootstrap_servers=kafka,
-        account_events_topic=topics.account_events, demo_mode=True,
-        signing_key_file=tmp_path / "keys" / "access-token.key",
-        secrets_key=base64.b64encode(secrets.token_bytes(32)).decode(),
-    )
 
 
 async def test_every_route_of_every_service_refuses_a_request_without_a_token(

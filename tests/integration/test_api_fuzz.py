@@ -19,16 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from services.accounts.app import create_app as create_accounts
-from services.accounts.config import Settings as AccountsSettings
 from services.accounts.demo import DEMO_PASSWORD
-from services.casefile.app import create_app as create_casefile
-from services.casefile.config import Settings as CasefileSettings
-from services.intake.app import create_app as create_intake
-from services.intake.config import Settings as IntakeSettings
-from services.notify.app import create_app as create_notify
-from services.notify.config import Settings as NotifySettings
 from tests.integration.notify_support import LONG_OVERDUE, open_case, send_inquiry
+from tests.service_apps import SERVICES, unstarted_app
 from tests.support import CASEWORKER, SUPERVISOR, ServiceProcess, bearer, eventually
 
 pytestmark = pytest.mark.integration
@@ -46,8 +39,6 @@ FOUND = [
     ("notify", "GET", "/advocates/supervisor%00-1/digest", {}, 422),
     ("accounts", "POST", "/sessions/refresh", {"refresh_token": "a\x00b.c"}, 401),
 ]
-APPS = {"intake": (create_intake, IntakeSettings), "casefile": (create_casefile, CasefileSettings),
-        "notify": (create_notify, NotifySettings), "accounts": (create_accounts, AccountsSettings)}
 
 
 @pytest.fixture
@@ -68,7 +59,7 @@ def stack(kafka, topics, database_url, tmp_path) -> Iterator[dict[str, ServicePr
                    "SCHEDULER_INTERVAL_SECONDS": "0.2"},
     }
     processes = {name: ServiceProcess(name, tmp_path, {
-        **common, "DATABASE_URL": database_url(name), **own[name]}) for name in APPS}
+        **common, "DATABASE_URL": database_url(name), **own[name]}) for name in SERVICES}
     try:
         for process in processes.values():
             process.start()
@@ -118,9 +109,8 @@ async def existing_objects(stack) -> dict[str, list[str]]:
 
 async def run_schemathesis(name: str, url: str, token: str, config: Path,
                            tmp_path: Path) -> tuple[int, str]:
-    create, settings = APPS[name]
     schema = tmp_path / f"{name}-openapi.json"
-    schema.write_text(json.dumps(create(settings(database_url="sqlite:///unused.db")).openapi()))
+    schema.write_text(json.dumps(unstarted_app(name).openapi()))
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "--no-color",
         "run", str(schema), "--url", url, "--header", f"Authorization: Bearer {token}",

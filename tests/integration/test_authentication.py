@@ -3,20 +3,14 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import secrets
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from services.accounts.app import create_app as create_accounts
-from services.accounts.config import Settings as AccountsSettings
-from services.accounts.signing import public_key_path
 from services.casefile.app import create_app as create_casefile
-from services.intake.app import create_app as create_intake
-from services.intake.config import Settings as IntakeSettings
 from tests.integration.accounts_support import bearer, log_in, seize_a_phone
 from tests.integration.notify_support import REPORT
 from tests.support import running
@@ -24,25 +18,11 @@ from tests.support import running
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def accounts_settings(kafka, topics, database_url, tmp_path) -> AccountsSettings:
-    return AccountsSettings(
-        database_url=database_url("accounts"), kafka_bootstrap_servers=kafka,
-        account_events_topic=topics.account_events, demo_mode=True,
-        signing_key_file=tmp_path / "keys" / "access-token.key",
-        secrets_key=base64.b64encode(secrets.token_bytes(32)).decode(),
-    )
-
-
 async def test_a_seized_phones_token_stops_working_in_intake_within_moments(
-    accounts_settings, kafka, topics, database_url, clock
+    accounts_settings, intake_trusting_accounts, clock
 ):
-    intake_settings = IntakeSettings(
-        kafka_bootstrap_servers=kafka, case_events_topic=topics.case_events,
-        account_events_topic=topics.account_events, database_url=database_url("intake"),
-        access_token_public_key_file=public_key_path(accounts_settings.signing_key_file))
     async with running(create_accounts(accounts_settings, clock=clock), as_=None) as accounts:
-        async with running(create_intake(intake_settings, clock=clock), as_=None) as intake:
+        async with running(intake_trusting_accounts, as_=None) as intake:
             phone = await seize_a_phone(accounts, intake, clock)
             again = await log_in(accounts)
             after = await intake.post("/cases", json=REPORT, headers=bearer(again))

@@ -5,9 +5,7 @@ TLS and the API docs, which need no running service: tests/unit/test_web_hardeni
 
 from __future__ import annotations
 
-import base64
 import json
-import secrets
 import uuid
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -15,16 +13,13 @@ import pytest
 import structlog
 
 from services.accounts.app import create_app as create_accounts
-from services.accounts.config import Settings as AccountsSettings
 from services.accounts.demo import DEMO_PASSWORD
-from services.accounts.signing import public_key_path
 from services.casefile import queries as casefile_queries
 from services.casefile.app import create_app as create_casefile
 from services.intake.app import create_app as create_intake
-from services.intake.config import Settings as IntakeSettings
 from services.notify.app import create_app as create_notify
 from tests.integration.notify_support import REPORT, open_case
-from tests.support import SUPERVISOR, eventually, running
+from tests.support import CASEWORKER, SUPERVISOR, changed, eventually, running
 
 pytestmark = pytest.mark.integration
 
@@ -32,47 +27,25 @@ LOGIN = {"account": "caseworker-demo", "password": DEMO_PASSWORD}
 
 
 @pytest.fixture
-def accounts_settings(kafka, topics, database_url, tmp_path) -> AccountsSettings:
-    return AccountsSettings(
-        database_url=database_url("accounts"), kafka_bootstrap_servers=kafka,
-        account_events_topic=topics.account_events, demo_mode=True,
-        signing_key_file=tmp_path / "keys" / "access-token.key",
-        secrets_key=base64.b64encode(secrets.token_bytes(32)).decode(),
-    )
-
-
-@pytest.fixture
-def services(intake_app, casefile_settings, notify_settings, accounts_settings, kafka, topics,
-             database_url, clock):
+def services(intake_settings, casefile_settings, notify_settings, accounts_settings, clock):
     """`services(**changes)`: every service running on the same topics, with the same web
     settings changed; a client for each (intake's a caseworker's, the others a supervisor's,
     accounts' without a token)."""
+    builders = {"intake": (create_intake, intake_settings, CASEWORKER),
+                "casefile": (create_casefile, casefile_settings, SUPERVISOR),
+                "notify": (create_notify, notify_settings, SUPERVISOR),
+                "accounts": (create_accounts, accounts_settings, None)}
+
     @asynccontextmanager
     async def start(**changes):
-        intake = IntakeSettings(
-            kafka_bootstrap_servers=kafka, case_events_topic=topics.case_events,
-            database_url=database_url("intake"), relay_idle_poll_seconds=0.2, **changes)
-        apps = {
-            "intake": (create_intake(intake, clock=clock), None),
-            "casefile": (create_casefile(_changed(casefile_settings, changes), clock=clock),
-                         SUPERVISOR),
-            "notify": (create_notify(_changed(notify_settings, changes), clock=clock),
-                       SUPERVISOR),
-            "accounts": (create_accounts(_changed(accounts_settings, changes), clock=clock),
-                         "none"),
-        }
         async with AsyncExitStack() as stack:
             clients = {}
-            for name, (app, who) in apps.items():
-                options = {} if who is None else {"as_": None if who == "none" else who}
-                clients[name] = await stack.enter_async_context(running(app, **options))
+            for name, (create, settings, who) in builders.items():
+                app = create(changed(settings, **changes), clock=clock)
+                clients[name] = await stack.enter_async_context(running(app, as_=who))
             yield clients
 
     return start
-
-
-def _changed(settings, changes):
-    return type(settings).model_validate(settings.model_dump() | changes)
 
 
 async def case_data_responses(clients) -> dict:
@@ -119,13 +92,14 @@ async def test_every_service_refuses_an_oversized_body_declared_or_chunked_with_
         for start in range(0, len(big), 512):
             yield big[start:start + 512]
 
-    alert = f"/alerts/{uuid.uuid4()}/snooze"
+    paths = {"intake": "/cases", "casefile": "/cases", "notify": f"/alerts/{uuid.uuid4()}/snooze",
+             "accounts": "/sessions"}
     json_type = {"content-type": "application/json"}
     async with services(max_body_bytes=2_000) as clients:
-        declared = {name: await client.post(path, content=big, headers=json_type)
-                    for name, client, path in _body_routes(clients, alert)}
-        streamed = {name: await client.post(path, content=chunked(), headers=json_type)
-                    for name, client, path in _body_routes(clients, alert)
+        declared = {name: await clients[name].post(path, content=big, headers=json_type)
+                    for name, path in paths.items()}
+        streamed = {name: await clients[name].post(path, content=chunked(), headers=json_type)
+                    for name, path in paths.items()
                     if name != "casefile"}  # casefile takes no body on any route
         fits = await clients["accounts"].post("/sessions", json=LOGIN)
 
@@ -139,19 +113,9 @@ async def test_every_service_refuses_an_oversized_body_declared_or_chunked_with_
     assert fits.status_code == 201
 
 
-def _body_routes(clients, alert_path):
-    paths = {"intake": "/cases", "casefile": "/cases", "notify": alert_path,
-             "accounts": "/sessions"}
-    return [(name, clients[name], paths[name]) for name in paths]
-
-
 async def test_a_change_made_with_the_session_cookie_needs_the_csrf_token(
-    accounts_settings, kafka, topics, database_url, clock
+    accounts_settings, intake_trusting_accounts, clock
 ):
-    intake_settings = IntakeSettings(
-        kafka_bootstrap_servers=kafka, case_events_topic=topics.case_events,
-        account_events_topic=topics.account_events, database_url=database_url("intake"),
-        access_token_public_key_file=public_key_path(accounts_settings.signing_key_file))
     async with running(create_accounts(accounts_settings, clock=clock), as_=None) as accounts:
         opened = await accounts.post("/sessions", json=LOGIN)  # the browser keeps the cookies
         cookies = dict(accounts.cookies)
@@ -159,7 +123,7 @@ async def test_a_change_made_with_the_session_cookie_needs_the_csrf_token(
         refresh_without = await accounts.post("/sessions/refresh", json={})
         refreshed = await accounts.post("/sessions/refresh", json={}, headers=csrf)
         cookies = dict(accounts.cookies)  # a refresh gives new cookies, the CSRF one too
-        async with running(create_intake(intake_settings, clock=clock), as_=None) as intake:
+        async with running(intake_trusting_accounts, as_=None) as intake:
             intake.cookies.update(cookies)
             without = await intake.post("/cases", json=REPORT)
             wrong = await intake.post("/cases", json=REPORT, headers={"X-CSRF-Token": "guess"})

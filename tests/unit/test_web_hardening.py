@@ -12,32 +12,22 @@ import re
 import httpx
 import pytest
 
-from services.accounts.app import create_app as create_accounts
-from services.accounts.config import Settings as AccountsSettings
-from services.casefile.app import create_app as create_casefile
 from services.casefile.config import Settings as CasefileSettings
-from services.intake.app import create_app as create_intake
-from services.intake.config import Settings as IntakeSettings
-from services.notify.app import create_app as create_notify
 from services.notify.config import Settings as NotifySettings
+from tests.service_apps import SERVICES, unstarted_app
 
 FOREIGN = "https://attacker.example"
 ALLOWED = "https://cases.example.org"
 PREFLIGHT = {"Access-Control-Request-Method": "POST",
              "Access-Control-Request-Headers": "authorization,content-type,x-csrf-token"}
-BUILDERS = {"intake": (create_intake, IntakeSettings),
-            "casefile": (create_casefile, CasefileSettings),
-            "notify": (create_notify, NotifySettings),
-            "accounts": (create_accounts, AccountsSettings)}
 
 
 def client_of(name: str, **settings) -> httpx.AsyncClient:
-    create, settings_class = BUILDERS[name]
-    app = create(settings_class(database_url="sqlite:///unused.db", **settings))
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service")
+    transport = httpx.ASGITransport(app=unstarted_app(name, **settings))
+    return httpx.AsyncClient(transport=transport, base_url="http://service")
 
 
-@pytest.mark.parametrize("name", BUILDERS)
+@pytest.mark.parametrize("name", SERVICES)
 async def test_a_foreign_origin_gets_no_cross_origin_grant(name):
     async with client_of(name) as client:
         simple = await client.get("/healthz", headers={"Origin": FOREIGN})
@@ -47,7 +37,7 @@ async def test_a_foreign_origin_gets_no_cross_origin_grant(name):
     assert not any(h.startswith("access-control-") for h in preflight.headers)
 
 
-@pytest.mark.parametrize("name", BUILDERS)
+@pytest.mark.parametrize("name", SERVICES)
 async def test_only_a_listed_origin_gets_a_grant_with_credentials(name):
     async with client_of(name, cors_allowed_origins=[ALLOWED]) as client:
         listed = await client.options("/cases", headers={"Origin": ALLOWED, **PREFLIGHT})
@@ -61,7 +51,7 @@ async def test_only_a_listed_origin_gets_a_grant_with_credentials(name):
     assert "access-control-allow-origin" not in simple.headers
 
 
-@pytest.mark.parametrize("name", BUILDERS)
+@pytest.mark.parametrize("name", SERVICES)
 async def test_hsts_over_tls_or_when_told_the_service_is_behind_it(name):
     async with client_of(name) as client:
         plain = await client.get("/healthz")
@@ -73,14 +63,14 @@ async def test_hsts_over_tls_or_when_told_the_service_is_behind_it(name):
     assert behind.headers["strict-transport-security"] == "max-age=600"
 
 
-@pytest.mark.parametrize("name", BUILDERS)
+@pytest.mark.parametrize("name", SERVICES)
 async def test_api_docs_are_off_unless_asked_for(name):
     async with client_of(name) as client:
         answers = [await client.get(path) for path in ("/docs", "/redoc", "/openapi.json")]
     assert [r.status_code for r in answers] == [404, 404, 404]
 
 
-@pytest.mark.parametrize("name", BUILDERS)
+@pytest.mark.parametrize("name", SERVICES)
 async def test_api_docs_when_asked_for_run_only_their_own_inline_script(name):
     async with client_of(name, api_docs=True) as client:
         page = await client.get("/docs")
