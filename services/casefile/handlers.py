@@ -99,6 +99,10 @@ class RetryingProjection:
     attempts: int = 3
     backoff: float = 1.0
 
+    async def handle(self, record: ConsumerRecord) -> None:
+        """Apply one message off the log, or dead-letter it."""
+        raise NotImplementedError
+
     async def _commit(
         self, record: ConsumerRecord, commit: Callable[[], bool], *, event_type: str,
         case_id: UUID | None, event_id: UUID | None,
