@@ -156,7 +156,6 @@ def create_app(
         app.state.subscriber = subscriber
         app.state.settings = settings
         app.state.access_audit = accesses
-        app.state.access_recorder = accesses.recorder
         accesses.relay.start()
         accesses.follow(lambda: subscribe(
             broker, accesses.projection, settings, engine, topics=(accesses.topic,),
