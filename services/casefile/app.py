@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
@@ -23,10 +23,9 @@ from contracts.keystore import KeyStore
 from services.casefile import dead_letters, store
 from services.casefile.access_audit import service as access_audit
 from services.casefile.access_audit.api import router as access_router
-from services.casefile.access_audit.consumer import AccessProjection
 from services.casefile.api import router
 from services.casefile.config import Settings
-from services.casefile.handlers import LiveProjection
+from services.casefile.handlers import LiveProjection, RetryingProjection
 from services.casefile.logs import configure_logging
 from services.casefile.metrics import CasefileMetrics, progress
 from services.casefile.projections import ALERT_STREAM, CASE_STREAM
@@ -72,14 +71,15 @@ class ResumeFromStore(ConsumerRebalanceListener):
 
 
 def subscribe(
-    broker: KafkaBroker, projection: LiveProjection, settings: Settings, engine: Engine
+    broker: KafkaBroker, projection: RetryingProjection, settings: Settings, engine: Engine,
+    topics: Sequence[str], group_id: str,
 ):
-    """One subscriber for case and alert events; offsets are committed only after the DB commit."""
+    """A subscriber to `topics` for `projection`; offsets are committed only after the DB commit,
+    and each partition resumes from the position committed with the read models."""
     resume = ResumeFromStore(engine)
     subscriber = broker.subscriber(
-        settings.case_events_topic,
-        settings.alert_events_topic,
-        group_id=settings.consumer_group,
+        *topics,
+        group_id=group_id,
         auto_offset_reset="earliest",
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
@@ -90,29 +90,6 @@ def subscribe(
 
     @subscriber
     async def on_message(msg: KafkaMessage) -> None:
-        await projection.handle(msg.raw_message)
-
-    return subscriber
-
-
-def subscribe_accesses(
-    broker: KafkaBroker, projection: AccessProjection, settings: Settings, engine: Engine
-):
-    """The audit's subscriber to access-events: positions, commits and retries as above."""
-    resume = ResumeFromStore(engine)
-    subscriber = broker.subscriber(
-        settings.access_events_topic,
-        group_id=access_audit.access_consumer_group(settings),
-        auto_offset_reset="earliest",
-        session_timeout_ms=settings.kafka_session_timeout_ms,
-        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        listener=resume,
-    )
-    resume.subscriber = subscriber
-
-    @subscriber
-    async def on_access(msg: KafkaMessage) -> None:
         await projection.handle(msg.raw_message)
 
     return subscriber
@@ -152,7 +129,10 @@ def create_app(
             consumer_group=settings.consumer_group,
             attempts=settings.dead_letter_after_attempts, backoff=settings.retry_backoff_seconds,
         )
-        subscriber = subscribe(broker, projection, settings, engine)
+        subscriber = subscribe(
+            broker, projection, settings, engine,
+            topics=(settings.case_events_topic, settings.alert_events_topic),
+            group_id=settings.consumer_group)
         accesses = access_audit.build(settings, broker, engine, clock, publish_dead_letter,
                                       metrics)
         try:
@@ -176,9 +156,10 @@ def create_app(
         app.state.subscriber = subscriber
         app.state.settings = settings
         app.state.access_audit = accesses
-        app.state.access_recorder = accesses.recorder
         accesses.relay.start()
-        accesses.follow(lambda: subscribe_accesses(broker, accesses.projection, settings, engine))
+        accesses.follow(lambda: subscribe(
+            broker, accesses.projection, settings, engine, topics=(accesses.topic,),
+            group_id=access_audit.access_consumer_group(settings)))
         async with authentication(settings, settings.kafka_bootstrap_servers, clock,
                                   **kafka.client_options()) as auth:
             app.state.authenticator = auth

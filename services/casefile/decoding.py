@@ -37,11 +37,11 @@ def decode(value: bytes | None, key: bytes | None = None) -> Decoded | Undecodab
     try:
         recorded = decode_event(body)
     except ValidationError as exc:
-        return Undecodable(f"undecodable: {_describe(exc)}", _case_id(key, body))
+        return Undecodable(f"undecodable: {describe_errors(exc)}", _case_id(key, body))
     return Decoded(upcast(recorded), recorded.schema_version, body)
 
 
-def _describe(exc: ValidationError) -> str:
+def describe_errors(exc: ValidationError) -> str:
     """'missing at data.summary; ...' without the offending input."""
     problems = []
     for error in exc.errors(include_input=False, include_url=False)[:5]:

@@ -87,15 +87,77 @@ def commit_attention(engine: Engine, letter: DeadLetter) -> bool:
 PublishDeadLetter = Callable[[DeadLetter], Awaitable[None]]
 
 
-@dataclass
-class LiveProjection:
+@dataclass(kw_only=True)
+class RetryingProjection:
+    """What casefile's folds of the log share: a message is committed with its position,
+    retried while the store is away, and dead-lettered once it failed `attempts` times."""
+
     engine: Engine
-    streams: dict[str, str]  # topic -> stream
     publish_dead_letter: PublishDeadLetter
     metrics: CasefileMetrics
     consumer_group: str
     attempts: int = 3
     backoff: float = 1.0
+
+    async def handle(self, record: ConsumerRecord) -> None:
+        """Apply one message off the log, or dead-letter it."""
+        raise NotImplementedError
+
+    async def _commit(
+        self, record: ConsumerRecord, commit: Callable[[], bool], *, event_type: str,
+        case_id: UUID | None, event_id: UUID | None,
+    ) -> bool | None:
+        """Run `commit` off the event loop: whether it applied the message (False: applied
+        before), or None once it was dead-lettered. An unreachable store raises
+        EventNotApplied, so the message comes again."""
+        where = Where(record.topic, record.partition, record.offset)
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await asyncio.to_thread(commit)
+            except TRANSIENT as exc:
+                log.warning("event_not_applied_store_unavailable", type=event_type,
+                            error=type(exc).__name__, **vars(where))
+                await asyncio.sleep(self.backoff)
+                raise EventNotApplied(f"{event_type} not applied ({type(exc).__name__})") from None
+            except Exception as exc:
+                log.error("event_not_applied", type=event_type, error=type(exc).__name__,
+                          attempt=attempt, **vars(where))
+                if attempt == self.attempts:
+                    reason = f"not applied: {type(exc).__name__}"
+                    await self._dead_letter(record, APPLY, reason, case_id, event_id)
+                    return None
+                await asyncio.sleep(self.backoff * attempt)
+        return None
+
+    async def _dead_letter(
+        self, record: ConsumerRecord, stage: str, reason: str,
+        case_id: UUID | None, event_id: UUID | None,
+    ) -> None:
+        letter = DeadLetter(
+            topic=record.topic, partition=record.partition, offset=record.offset,
+            key=record.key, value=record.value, stage=stage, reason=reason, case_id=case_id,
+            event_id=event_id, consumer_group=self.consumer_group,
+        )
+        try:
+            await self.publish_dead_letter(letter)  # first, so nothing is flagged but not kept
+            flagged = await asyncio.to_thread(commit_attention, self.engine, letter)
+        except Exception as exc:
+            log.error("dead_letter_failed", error=type(exc).__name__, topic=record.topic,
+                      partition=record.partition, offset=record.offset)
+            await asyncio.sleep(self.backoff)
+            raise EventNotApplied(f"could not dead-letter ({type(exc).__name__})") from None
+        if flagged:
+            self.metrics.dead_lettered(stage)
+        log.warning("message_dead_lettered", stage=stage, reason=reason, topic=record.topic,
+                    partition=record.partition, offset=record.offset,
+                    case_id=str(case_id) if case_id else None)
+
+
+@dataclass(kw_only=True)
+class LiveProjection(RetryingProjection):
+    """The fold of the case and alert topics into the case read models."""
+
+    streams: dict[str, str]  # topic -> stream
 
     async def handle(self, record: ConsumerRecord) -> None:
         where = Where(record.topic, record.partition, record.offset)
@@ -114,47 +176,10 @@ class LiveProjection:
     async def _apply(self, record: ConsumerRecord, decoded: Decoded, where: Where) -> None:
         event = decoded.event
         stream = self.streams[record.topic]
-        for attempt in range(1, self.attempts + 1):
-            try:
-                applied = commit_event(self.engine, decoded, stream, where)
-            except TRANSIENT as exc:
-                log.warning("event_not_applied_store_unavailable", type=event.type,
-                            error=type(exc).__name__, **vars(where))
-                await asyncio.sleep(self.backoff)
-                raise EventNotApplied(f"{event.type} not applied ({type(exc).__name__})") from None
-            except Exception as exc:
-                log.error("event_not_applied", type=event.type, error=type(exc).__name__,
-                          attempt=attempt, **vars(where))
-                if attempt == self.attempts:
-                    reason = f"not applied: {type(exc).__name__}"
-                    await self._dead_letter(record, APPLY, reason, event.case_id, event.event_id)
-                    return
-                await asyncio.sleep(self.backoff * attempt)
-            else:
-                self.metrics.applied(event.type, applied)
-                log.info("event_applied" if applied else "event_already_applied",
-                         type=event.type, sequence=event.sequence)
-                return
-
-    async def _dead_letter(
-        self, record: ConsumerRecord, stage: str, reason: str,
-        case_id: UUID | None, event_id: UUID | None,
-    ) -> None:
-        letter = DeadLetter(
-            topic=record.topic, partition=record.partition, offset=record.offset,
-            key=record.key, value=record.value, stage=stage, reason=reason, case_id=case_id,
-            event_id=event_id, consumer_group=self.consumer_group,
-        )
-        try:
-            await self.publish_dead_letter(letter)  # first, so nothing is flagged but not kept
-            flagged = commit_attention(self.engine, letter)
-        except Exception as exc:
-            log.error("dead_letter_failed", error=type(exc).__name__, topic=record.topic,
-                      partition=record.partition, offset=record.offset)
-            await asyncio.sleep(self.backoff)
-            raise EventNotApplied(f"could not dead-letter ({type(exc).__name__})") from None
-        if flagged:
-            self.metrics.dead_lettered(stage)
-        log.warning("message_dead_lettered", stage=stage, reason=reason, topic=record.topic,
-                    partition=record.partition, offset=record.offset,
-                    case_id=str(case_id) if case_id else None)
+        applied = await self._commit(
+            record, lambda: commit_event(self.engine, decoded, stream, where),
+            event_type=event.type, case_id=event.case_id, event_id=event.event_id)
+        if applied is not None:
+            self.metrics.applied(event.type, applied)
+            log.info("event_applied" if applied else "event_already_applied",
+                     type=event.type, sequence=event.sequence)

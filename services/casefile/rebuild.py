@@ -17,7 +17,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
 from rich.console import Console
@@ -67,7 +67,7 @@ async def rebuild(
         accesses = await replay_accesses(
             engine, settings.kafka_bootstrap_servers, settings.access_events_topic,
             request_timeout_ms=settings.kafka_request_timeout_ms, **kafka_options)
-        store.insert_rows(engine, store.ConsumerPosition, _positions(results, accesses))
+        store.insert_rows(engine, store.ConsumerPosition, _positions([*results, accesses]))
         store.create_deferred_indexes(engine)
         store.end_bulk_load(engine)
         replayed = time.monotonic()
@@ -104,7 +104,7 @@ async def _replay(
 
 
 def _positions(
-    results: list[ShardResult], accesses: AccessReplayResult | None = None
+    results: Iterable[ShardResult | AccessReplayResult],
 ) -> list[store.ConsumerPosition]:
     """Where a live casefile on this database carries on: on a partition several shards read,
     the least far any of them got, so none of the events it did not fold is skipped (those
@@ -113,8 +113,6 @@ def _positions(
     for result in results:
         for topic, partition, offset in result.ends:
             ends[topic, partition] = min(offset, ends.get((topic, partition), offset))
-    for topic, partition, offset in accesses.ends if accesses else ():  # read by one process
-        ends[topic, partition] = offset
     return [store.ConsumerPosition(topic=topic, partition=partition, next_offset=offset)
             for (topic, partition), offset in sorted(ends.items())]
 

@@ -139,15 +139,19 @@ _ALL_TABLES = (*READ_MODELS, ConsumerPosition, ReadModelMeta)
 _RETIRED_TABLES = ("timeline_entry",)  # read models of older versions, dropped on upgrade
 
 
-def make_engine(url: str, *, bulk_load: bool = False, prepare_store: bool = True) -> Engine:
+def make_engine(
+    url: str, *, bulk_load: bool = False, durable: bool = False, prepare_store: bool = True
+) -> Engine:
     """An engine on a prepared store. `bulk_load` trades SQLite durability for speed; only a
     rebuild uses it, since a crash there is recovered by rebuilding again (see
-    `end_bulk_load`)."""
+    `end_bulk_load`). `durable` has every SQLite commit on disk before it returns
+    (synchronous=FULL), for what the log cannot give back: the access outbox."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
-        _tune_sqlite(engine, synchronous="OFF" if bulk_load else "NORMAL",
+        synchronous = "OFF" if bulk_load else "FULL" if durable else "NORMAL"
+        _tune_sqlite(engine, synchronous=synchronous,
                      journal_mode=_BULK_LOAD_JOURNAL if bulk_load else "WAL")
     if prepare_store:
         prepare(engine)

@@ -13,9 +13,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from contracts.access import Principal, Role
-from contracts.access_events import CaseRead
+from contracts.access_events import CaseRead, Client
 from services.casefile.access_audit import events, outbox
-from services.casefile.access_audit.client_address import ClientAddress
 from services.casefile.app import create_app as create_casefile
 from services.casefile.log_reader import read_log
 from services.casefile.rebuild import rebuild
@@ -174,7 +173,7 @@ async def test_reads_left_in_the_outbox_survive_a_rebuild_and_reach_the_log_on_t
     that is not an access event is dead-lettered and listed for attention, and the audit goes
     on."""
     left = events.case_accessed(
-        events.ReadContext(principal=principal_of(CASEWORKER), client=ClientAddress("192.0.2.4"),
+        events.ReadContext(principal=principal_of(CASEWORKER), client=Client(address="192.0.2.4"),
                            correlation_id=uuid4(), read_at=clock.now),
         uuid4(), CaseRead.TIMELINE)
     with casefile_engine(casefile_settings) as engine:

@@ -11,8 +11,8 @@ from uuid import UUID, uuid4
 import pytest
 
 from contracts.access import Principal, Role
-from contracts.access_events import CaseRead
-from services.casefile.access_audit.client_address import ClientAddress, client_address
+from contracts.access_events import CaseRead, Client
+from services.casefile.access_audit.client_address import client_address
 from services.casefile.access_audit.events import (
     ReadContext,
     case_accessed,
@@ -26,33 +26,33 @@ from services.casefile.queries import CaseFilter
 PROXIES = [ip_network("10.0.0.0/24"), ip_network("fd00::/8")]
 READER = Principal(account="caseworker-7", role=Role.CASEWORKER, team="almaty",
                    session_id="s-1")
-CONTEXT = ReadContext(principal=READER, client=ClientAddress("192.0.2.10"),
+CONTEXT = ReadContext(principal=READER, client=Client(address="192.0.2.10"),
                       correlation_id=uuid4(), read_at=datetime(2025, 3, 1, 9, 0, tzinfo=UTC))
 
 
 @pytest.mark.parametrize(("peer", "forwarded", "expected"), [
     # a client on its own: X-Forwarded-For is whatever it wants to write, and is ignored
-    ("192.0.2.10", ["203.0.113.5"], ClientAddress("192.0.2.10")),
-    ("192.0.2.10", [], ClientAddress("192.0.2.10")),
+    ("192.0.2.10", ["203.0.113.5"], Client(address="192.0.2.10")),
+    ("192.0.2.10", [], Client(address="192.0.2.10")),
     # through a trusted proxy: the hop before it
-    ("10.0.0.2", ["203.0.113.5"], ClientAddress("203.0.113.5", proxy="10.0.0.2")),
+    ("10.0.0.2", ["203.0.113.5"], Client(address="203.0.113.5", proxy="10.0.0.2")),
     # a chain: the first hop from the right that is not a trusted proxy; what the client
     # itself put further left is not believed
     ("10.0.0.2", ["198.51.100.1, 203.0.113.5", "10.0.0.7"],
-     ClientAddress("203.0.113.5", proxy="10.0.0.2")),
+     Client(address="203.0.113.5", proxy="10.0.0.2")),
     # a trusted proxy with nothing forwarded: the proxy is the client
-    ("10.0.0.2", [], ClientAddress("10.0.0.2")),
+    ("10.0.0.2", [], Client(address="10.0.0.2")),
     # a forwarded hop that is not an address: unknown, not its text
-    ("10.0.0.2", ["Fictional Name"], ClientAddress(None, proxy="10.0.0.2")),
-    ("fd00::1", ["2001:db8::0001"], ClientAddress("2001:db8::1", proxy="fd00::1")),
-    (None, ["203.0.113.5"], ClientAddress(None)),
+    ("10.0.0.2", ["Fictional Name"], Client(address=None, proxy="10.0.0.2")),
+    ("fd00::1", ["2001:db8::0001"], Client(address="2001:db8::1", proxy="fd00::1")),
+    (None, ["203.0.113.5"], Client(address=None)),
 ])
 def test_the_client_is_the_peer_unless_a_trusted_proxy_forwarded_it(peer, forwarded, expected):
     assert client_address(peer, forwarded, PROXIES) == expected
 
 
 def test_without_trusted_proxies_forwarding_is_never_believed():
-    assert client_address("127.0.0.1", ["203.0.113.5"], []) == ClientAddress("127.0.0.1")
+    assert client_address("127.0.0.1", ["203.0.113.5"], []) == Client(address="127.0.0.1")
 
 
 def test_a_correlation_id_is_taken_only_if_it_is_a_uuid():

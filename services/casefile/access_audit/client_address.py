@@ -9,31 +9,27 @@ client. From anyone else the header is ignored and the peer is the client.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_address
+
+from contracts.access_events import Client
 
 Network = IPv4Network | IPv6Network
 
 
-@dataclass(frozen=True)
-class ClientAddress:
-    address: str | None  # None: a forwarded hop that is not an IP address
-    proxy: str | None = None  # the trusted peer the request came through, if any
-
-
 def client_address(
     peer: str | None, forwarded_for: Iterable[str], trusted: Sequence[Network]
-) -> ClientAddress:
-    """The client of a request from `peer` carrying these X-Forwarded-For header values."""
+) -> Client:
+    """The client of a request from `peer` carrying these X-Forwarded-For header values; its
+    address is None for a forwarded hop that is not an IP address."""
     if peer is None or not _trusted(peer, trusted):
-        return ClientAddress(_normal(peer) if peer else None)
+        return Client(address=_normal(peer) if peer else None)
     hops = [hop.strip() for value in forwarded_for for hop in value.split(",") if hop.strip()]
     if not hops:
-        return ClientAddress(_normal(peer))
+        return Client(address=_normal(peer))
     for hop in reversed(hops):
         if not _trusted(hop, trusted):
-            return ClientAddress(_normal(hop), proxy=_normal(peer))
-    return ClientAddress(_normal(hops[0]), proxy=_normal(peer))  # proxies all the way
+            return Client(address=_normal(hop), proxy=_normal(peer))
+    return Client(address=_normal(hops[0]), proxy=_normal(peer))  # proxies all the way
 
 
 def _trusted(address: str, trusted: Sequence[Network]) -> bool:

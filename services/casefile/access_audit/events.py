@@ -21,7 +21,6 @@ from contracts.access_events import (
     Client,
     Reader,
 )
-from services.casefile.access_audit.client_address import ClientAddress
 
 RECORDED_BY = "casefile"
 
@@ -31,7 +30,7 @@ class ReadContext:
     """Everything about one request an access event records, whatever was read."""
 
     principal: Principal
-    client: ClientAddress
+    client: Client
     correlation_id: UUID
     read_at: datetime
 
@@ -81,6 +80,6 @@ def _envelope(context: ReadContext, event_id: UUID | None) -> dict:
         event_id=event_id or uuid4(), occurred_at=context.read_at, recorded_by=RECORDED_BY,
         reader=Reader(account=principal.account, role=principal.role, team=principal.team,
                       session_id=principal.session_id, issuer=principal.issuer),
-        client=Client(address=context.client.address, proxy=context.client.proxy),
+        client=context.client,
         correlation_id=context.correlation_id,
     )

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from pydantic import ValidationError
 
 from contracts.access_events import CaseAccessed, CasesListed, decode_access_event
-from services.casefile.decoding import _describe
+from services.casefile.decoding import describe_errors
 from services.casefile.rows import instant
 
 CASE_LIST = "case_list"  # `what` of a list's row
@@ -61,7 +61,7 @@ def decode(value: bytes | None) -> CaseAccessed | CasesListed | Unreadable:
     try:
         return decode_access_event(value or b"")
     except ValidationError as exc:
-        return Unreadable(f"undecodable access event: {_describe(exc)}")
+        return Unreadable(f"undecodable access event: {describe_errors(exc)}")
 
 
 def fold(event: CaseAccessed | CasesListed) -> Folded:

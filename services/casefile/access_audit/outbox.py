@@ -8,12 +8,13 @@ rebuilding them from the log leaves it alone, and a rebuild never reads it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Column, Engine, Integer, LargeBinary, delete, event, func, insert
+from sqlalchemy import BigInteger, Column, Engine, Integer, LargeBinary, delete, func, insert
 from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel, create_engine, select
+from sqlmodel import Field, SQLModel, select
+
+from services.casefile import store
 
 
 class OutboxTable(SQLModel, registry=registry()):
@@ -41,20 +42,7 @@ class Pending:
 def make_engine(url: str) -> Engine:
     """An engine whose commits are on disk before they return (SQLite: WAL, synchronous=FULL):
     a read is answered only once its record would survive a crash of the machine."""
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_durability)
-    return engine
-
-
-def _sqlite_durability(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+    return store.make_engine(url, durable=True, prepare_store=False)
 
 
 def prepare(engine: Engine) -> None:

@@ -74,7 +74,7 @@ class AccessRecorder:
 
 
 def _recorder(request: Request) -> AccessRecorder:
-    return request.app.state.access_recorder
+    return request.app.state.access_audit.recorder
 
 
 def record_access(

@@ -100,7 +100,7 @@ def build(
                         publisher=declare_access_events(broker, settings.access_events_topic),
                         batch_size=settings.access_relay_batch_size)
     projection = AccessProjection(
-        engine=engine, publish_dead_letter=publish_dead_letter,
+        engine=engine, publish_dead_letter=publish_dead_letter, metrics=metrics,
         consumer_group=access_consumer_group(settings),
         attempts=settings.dead_letter_after_attempts, backoff=settings.retry_backoff_seconds)
     recorder = AccessRecorder(engine=outbox_engine, clock=clock,
