@@ -162,7 +162,10 @@ class TlsProxy:
         return f"127.0.0.1:{self.port}"
 
     def passed(self) -> list[Connection]:
-        return [c for c in self.connections if c.refused is None and c.tls_version]
+        """The connections let through to the broker: TLS done and, where SCRAM is asked for,
+        authenticated. One the client dropped half-way is neither passed nor refused."""
+        return [c for c in self.connections if c.refused is None and c.tls_version
+                and (c.sasl_user or not self.scram_users)]
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         seen = Connection()
