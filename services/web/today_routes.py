@@ -1,0 +1,87 @@
+"""Today (what needs doing), the alerts (acknowledge, snooze) and the recipients' record."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import RedirectResponse, Response
+
+from services.web.pages import FormDep, PageDep, safe_next
+from services.web.today import today
+
+router = APIRouter()
+NAMES_PAGE = 500  # the cases whose names label the alerts: one call, the most casefile gives
+
+
+async def _case_names(page) -> dict[str, str | None]:
+    cases = await page.read("casefile", "/cases", limit=NAMES_PAGE, sort="-opened_at")
+    return {c["case_id"]: c.get("subject_name") for c in cases}
+
+
+@router.get("/")
+async def today_page(page: PageDep) -> Response:
+    who = page.who
+    open_alerts = await page.read("notify", "/alerts", state="open", limit=500)
+    snoozed = await page.read("notify", "/alerts", state="snoozed", limit=500)
+    sections = today(open_alerts, snoozed, who.account if who else "")
+    names = await _case_names(page) if any(s.alerts for s in sections) else {}
+    return page.render("today.html", sections=sections, names=names)
+
+
+@router.get("/alerts")
+async def alerts_page(
+    page: PageDep,
+    state: Literal["open", "snoozed", "acknowledged", "withdrawn", "all"] = "open",
+    case_id: UUID | None = None,
+) -> Response:
+    params = {"state": state, "limit": 500}
+    if case_id:
+        params["case_id"] = str(case_id)
+    alerts = await page.read("notify", "/alerts", **params)
+    names = await _case_names(page) if alerts else {}
+    return page.render("alerts.html", alerts=alerts, names=names, state=state)
+
+
+@router.post("/alerts/{alert_id}/acknowledgement")
+async def acknowledge(alert_id: UUID, page: PageDep, form: FormDep) -> Response:
+    reply = await page.call("notify", "POST", f"/alerts/{alert_id}/acknowledgement")
+    return _back(page, form, reply, "acknowledged")
+
+
+@router.post("/alerts/{alert_id}/snooze")
+async def snooze(alert_id: UUID, page: PageDep, form: FormDep) -> Response:
+    until = form.get("until", "").strip()
+    if len(until) == 16:  # a browser's datetime-local, read as UTC
+        until += ":00Z"
+    reply = await page.call("notify", "POST", f"/alerts/{alert_id}/snooze",
+                            json={"until": until})
+    return _back(page, form, reply, "snoozed")
+
+
+def _back(page, form: dict[str, str], reply, done: str) -> Response:
+    if reply.ok:
+        target = safe_next(form.get("next"))
+        mark = "&" if "?" in target else "?"
+        return RedirectResponse(f"{target}{mark}done={done}", status_code=303)
+    return page.render("error.html", reply.status, status=reply.status,
+                       message=_detail(reply))
+
+
+def _detail(reply) -> str:
+    detail = reply.detail
+    if isinstance(detail, list) and detail:
+        return "; ".join(f"{'.'.join(map(str, d.get('loc', [])[1:]))}: {d.get('msg')}"
+                         for d in detail)
+    return str(detail or reply.status)
+
+
+@router.get("/recipients")
+async def recipients_page(
+    page: PageDep,
+    country: Annotated[str | None, Query(max_length=2)] = None,
+) -> Response:
+    params = {"country": country.upper()} if country else {}
+    recipients = await page.read("casefile", "/recipients", **params)
+    return page.render("recipients.html", recipients=recipients, country=country or "")
