@@ -42,7 +42,8 @@ _SORT_COLUMNS = {
 
 @dataclass(frozen=True)
 class CaseFilter:
-    """The case list's filters; None means "any"."""
+    """The case list's filters; None means "any". The audit of access records every one
+    (access_audit.events.list_filters), so a name searched for is never one of them."""
 
     statuses: tuple[str, ...] = ()
     assignee: str | None = None
