@@ -31,6 +31,7 @@ from contracts.values import CountryCode, RecipientKind
 from services.casefile import export, queries, views
 from services.casefile.access_audit.events import list_filters
 from services.casefile.access_audit.recorder import record_access, record_listing
+from services.casefile.name_search import MAX_QUERY_LENGTH, name_query_problem
 from services.casefile.personal import readable, readable_each, shown
 from services.casefile.projections import AWAITING_REPORT, CLOSED, OPEN
 from services.casefile.public import (
@@ -139,9 +140,17 @@ def list_cases(
         description="A leading '-' sorts descending.")] = "-opened_at",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    name: Annotated[str | None, Query(
+        description="Cases whose subject has a name (in any script, a transliteration or an "
+        "alias) containing this, ignoring case, accents and repeated spaces; 1 to "
+        f"{MAX_QUERY_LENGTH} characters. Personal data: neither logged nor kept in the audit "
+        "of access, which records only that a name was searched for.")] = None,
 ) -> list[CaseListItem]:
     """The cases you may read, filtered and sorted; X-Total-Count gives how many match."""
     require(principal.role is not Role.ADMIN, "read cases")
+    # checked here rather than by Query(max_length=...): FastAPI's 422 would quote the name
+    if name is not None and (problem := name_query_problem(name)):
+        raise _invalid("name", problem)
     if None not in (min_days_since_last_contact, max_days_since_last_contact) and (
         min_days_since_last_contact > max_days_since_last_contact
     ):
@@ -157,14 +166,19 @@ def list_cases(
         needs_attention=needs_attention, visible_to=principal,
     )
     now = clock()
-    rows, total = queries.list_cases(
-        session, case_filter, now=now, sort=CaseSort(sort.lstrip("-")),
-        descending=sort.startswith("-"), limit=limit, offset=offset,
-    )
+    order = dict(sort=CaseSort(sort.lstrip("-")), descending=sort.startswith("-"))
+    if name is None:
+        rows, total = queries.list_cases(session, case_filter, now=now, **order,
+                                         limit=limit, offset=offset)
+    else:
+        rows, total = views.cases_named(session, keys, case_filter, name, now=now, **order,
+                                        limit=limit, offset=offset)
     response.headers["X-Total-Count"] = str(total)
     listed = views.case_list(rows, now)
-    record_listing(request, principal, list_filters(case_filter, sort=sort, limit=limit,
-                                                    offset=offset),
+    # that a name was searched for, never the name: the audit holds nothing of a case
+    record_listing(request, principal,
+                   list_filters(case_filter, name_search=True if name is not None else None,
+                                sort=sort, limit=limit, offset=offset),
                    [row.case_id for row in listed], total)
     return readable_each(listed, keys, lambda item: item.case_id,
                          lambda item: item.erased_at is not None)

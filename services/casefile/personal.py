@@ -8,13 +8,20 @@ that first). An erased subject's fields show as erased, fields whose key is not 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel
 
 from contracts.keystore import KeyErased, KeyStore, KeyUnavailable
-from contracts.personal_data import Reveal, reveal, shown_with
+from contracts.personal_data import (
+    Reveal,
+    UndecryptableField,
+    is_encrypted,
+    reveal,
+    shown_with,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -57,3 +64,25 @@ def readable_each(models: list[M], keys: KeyStore, case_of, erased_of=lambda _: 
             shows[case_id] = shown(keys, case_id, erased=erased_of(model))
         result.append(readable(model, shows[case_id]))
     return result
+
+
+def plain_texts(keys: KeyStore, case_id: UUID, values: Iterable[str]) -> list[str]:
+    """The values in plain text, to compare, never to show: for an erased subject none at all
+    (not even text recorded before encryption), and none that cannot be decrypted. Only for a
+    case the reader may read."""
+    try:
+        cipher = keys.cipher(case_id)
+    except KeyErased:
+        return []
+    except KeyUnavailable:
+        cipher = None  # recorded before encryption, or a log restored without its keys
+    plain = []
+    for value in values:
+        if not is_encrypted(value):
+            plain.append(value)
+        elif cipher is not None:
+            try:
+                plain.append(cipher.decrypt(value))
+            except UndecryptableField:
+                pass
+    return plain

@@ -11,10 +11,13 @@ from uuid import UUID
 from sqlmodel import Session
 
 from contracts.events import decode_event, read_event
+from contracts.keystore import KeyStore
 from contracts.partial_dates import latest_instant, precision
 from services.casefile import queries, recipients, store
 from services.casefile.case_file import CaseFile, fold_case
 from services.casefile.chain_audit import StreamAudit, audit_stream
+from services.casefile.name_search import name_matches, subject_names
+from services.casefile.personal import plain_texts
 from services.casefile.projections import instant
 from services.casefile.public import (
     AttentionPublic,
@@ -43,6 +46,33 @@ def case_list(rows: list[CaseSummary], now: datetime) -> list[CaseListItem]:
         })
         for row in rows
     ]
+
+
+def cases_named(
+    session: Session, keys: KeyStore, case_filter: queries.CaseFilter, name: str, *,
+    now: datetime, sort: queries.CaseSort, descending: bool, limit: int, offset: int,
+) -> tuple[list[CaseSummary], int]:
+    """The page of the filtered cases whose subject has a name containing `name`, and how many
+    match. Names are encrypted, so they are decrypted here, case by case, after the other
+    filters (visibility among them) have kept only cases the reader may read; an erased
+    subject, or one whose names cannot be read, never matches."""
+    page: list[CaseSummary] = []
+    total = 0
+    rows = queries.cases_with_reports(session, case_filter, now=now, sort=sort,
+                                      descending=descending)
+    for case_id, same_case in groupby(rows, key=lambda row: row[0].case_id):
+        found = list(same_case)
+        summary = found[0][0]
+        if summary.erased_at is not None:
+            continue
+        recorded = [name for _, body in found if body is not None
+                    for name in subject_names(read_event(body))]
+        if not recorded or not name_matches(name, plain_texts(keys, case_id, recorded)):
+            continue
+        if offset <= total < offset + limit:
+            page.append(summary)
+        total += 1
+    return page, total
 
 
 def case_detail(session: Session, case_id: UUID, *, as_of: str | None) -> CaseDetail | None:
