@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.web import session as cookies
-from services.web.i18n import LANGUAGE_COOKIE
+from services.web.i18n import LANGUAGE_COOKIE, N_
 from services.web.pages import FormDep, PageDep, safe_next
 
 router = APIRouter()
@@ -38,10 +38,11 @@ async def log_in(page: PageDep, form: FormDep) -> Response:
                                 client_address=page.request.client.host
                                 if page.request.client else None)
     if reply.status != 201:
-        error = {401: "Wrong account, password or code.",
-                 429: "Too many attempts. Wait a minute and try again.",
-                 422: "Enter your account name and password.",
-                 403: "This account cannot log in."}.get(reply.status, "Logging in failed.")
+        error = {401: N_("Wrong account, password or code."),
+                 429: N_("Too many attempts. Wait a minute and try again."),
+                 422: N_("Enter your account name and password."),
+                 403: N_("This account cannot log in.")}.get(reply.status,
+                                                             N_("Logging in failed."))
         return page.render("login.html", 401 if reply.status in (401, 403, 422) else 429,
                            next=target, error=error, ended=False, account=body["account"],
                            login_csrf=page.browser.csrf_token)
@@ -81,7 +82,7 @@ async def end_every_session(page: PageDep, form: FormDep) -> Response:
                             json={"reason": form.get("reason") or "device_seized"})
     if not reply.ok:
         return page.render("account.html", reply.status,
-                           error="Your sessions could not be ended. Try again.")
+                           error=N_("Your sessions could not be ended. Try again."))
     response = RedirectResponse("/login?ended=true", status_code=303)
     cookies.forget(response)
     return response

@@ -13,11 +13,14 @@ from fastapi.responses import Response
 
 from contracts.case_events import SubjectStatus
 from services.web.forms import CASE_FORMS, INQUIRY_FORMS
+from services.web.i18n import N_
 from services.web.pages import NotAllowed, PageDep
 
 router = APIRouter()
 PAGE_SIZE = 25
-SORTS = ("-opened_at", "opened_at", "-days_since_last_contact", "-last_recorded_at")
+SORTS = {"-opened_at": N_("newest first"), "opened_at": N_("oldest first"),
+         "-days_since_last_contact": N_("longest without contact"),
+         "-last_recorded_at": N_("recently updated")}
 STATUSES = ("open", "closed", *(s.value for s in SubjectStatus))
 
 

@@ -75,3 +75,8 @@ def _preferences(header: str) -> list[str]:
 
 
 Gettext = Callable[[str], str]
+
+
+def N_(message: str) -> str:  # noqa: N802 - the name gettext's tools look for
+    """Marks a text for the catalogue where it is defined; it is translated where shown."""
+    return message
