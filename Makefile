@@ -5,17 +5,21 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-from-lock
+# The browser tests drive Debian's Chromium (Playwright cannot download a browser here).
+CHROMIUM ?= /usr/bin/chromium
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install up down test test-unit bench bench-intake bench-replay bench-notify schemas asyncapi lock clean
+.PHONY: help install browser messages up down test test-unit bench bench-intake bench-replay bench-notify schemas asyncapi lock clean
 
 help:
-	@echo "make up       run broker + intake + casefile + notify in the foreground (Ctrl-C stops)"
+	@echo "make up       run broker + intake + casefile + notify + the web app in the foreground (Ctrl-C stops)"
 	@echo "make down     stop a stack left running"
-	@echo "make test     run the whole test suite (unit, integration, end-to-end)"
+	@echo "make test     run the whole test suite (unit, integration, browser, end-to-end)"
 	@echo "make bench    the three benchmarks below"
 	@echo "make bench-intake  intake's commands/s and p50/p99 latency beside a no-work FastAPI baseline"
 	@echo "make bench-replay  casefile's full rebuild of 200,000 events beside a bare Kafka consumer"
 	@echo "make bench-notify  100,000 open inquiries falling due: alert latency, tick cost, memory"
+	@echo "make messages regenerate the web app's message catalogue (services/web/translations)"
 	@echo "make schemas  regenerate contracts/schemas/*.json and contracts/asyncapi.json from the event models"
 	@echo "make asyncapi regenerate only the AsyncAPI document of the topics"
 	@echo "make lock     re-resolve requirements.lock from pyproject.toml (needs uv)"
@@ -29,14 +33,22 @@ $(STAMP): requirements.lock
 
 install: $(STAMP)
 
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "The browser tests need Chromium at $(CHROMIUM):" \
+		"install it, or run make with CHROMIUM=/path/to/chromium"; exit 1; }
+	$(SUDO) apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium
+
+browser: $(CHROMIUM)
+
 up: install
 	$(PY) -m deploy.stack up
 
 down: install
 	$(PY) -m deploy.stack down
 
-test: install
-	$(PY) -m pytest
+test: install browser
+	CHROMIUM_PATH=$(CHROMIUM) $(PY) -m pytest
 
 test-unit: install
 	$(PY) -m pytest tests/unit
@@ -51,6 +63,9 @@ bench-replay: install
 
 bench-notify: install
 	$(PY) -m bench.notify
+
+messages: install
+	$(PY) -m services.web.messages
 
 schemas: install
 	$(PY) -m contracts.schemas

@@ -29,7 +29,8 @@ from deploy.demo import load_demo
 from deploy.embedded import EmbeddedBroker, S3Ports
 from deploy.topics import ensure_topics, log_is_empty
 
-SERVICES = ("accounts", "intake", "casefile", "notify")  # accounts first: it makes the keys
+# accounts first: it makes the keys; web last: it is the others' client
+SERVICES = ("accounts", "intake", "casefile", "notify", "web")
 DEMO_ADVOCATES = Path(__file__).with_name("demo_advocates.toml")
 
 
@@ -46,6 +47,7 @@ class StackSettings(BaseSettings):
     casefile_port: int = 8002
     notify_port: int = 8003
     accounts_port: int = 8004
+    web_port: int = 8000
     s3_port: int = 8333
     s3_master_port: int = 9333
     s3_volume_port: int = 9340
@@ -151,6 +153,8 @@ class Stack:
                 env["SECRETS_KEY_FILE"] = str(_secrets_key(keys / "accounts-secrets.key"))
         if name in ("intake", "casefile"):  # the services that read or write personal data
             env |= _key_store_env(s.data_dir, keys)
+        if name == "web":  # it reaches the services where this stack runs them
+            env |= {f"{other.upper()}_URL": s.url(other) for other in SERVICES if other != name}
         if name == "notify" and s.load_demo and "ADVOCATES_FILE" not in os.environ:
             env["ADVOCATES_FILE"] = str(DEMO_ADVOCATES)  # the demo's fictional accounts
         return env
@@ -243,6 +247,8 @@ def _print_urls(stack: Stack) -> None:
     where = "external cluster" if s.external_kafka else f"embedded, {s.broker}"
     print(
         "\nReady.\n"
+        f"  web app   {s.url('web')}/   (open in a browser"
+        f"{'; demo accounts in the README' if s.demo_mode else ''})\n"
         f"  accounts  {s.url('accounts')}/docs   (log in: POST /sessions)\n"
         f"  intake    {s.url('intake')}/docs   (record what happens in a case)\n"
         f"  casefile  {s.url('casefile')}/cases   (cases and timelines)\n"

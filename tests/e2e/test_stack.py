@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -38,6 +39,7 @@ def stack_env(tmp_path: Path, database_url) -> dict[str, str]:
         "STACK_CASEFILE_PORT": str(free_port()),
         "STACK_NOTIFY_PORT": str(free_port()),
         "STACK_ACCOUNTS_PORT": str(free_port()),
+        "STACK_WEB_PORT": str(free_port()),
         "STACK_S3_PORT": str(s3.s3),
         "STACK_S3_MASTER_PORT": str(s3.master),
         "STACK_S3_VOLUME_PORT": str(s3.volume),
@@ -100,6 +102,19 @@ async def _get(url: str, token: str) -> httpx.Response:
         return await client.get(url, headers={"Authorization": f"Bearer {token}"})
 
 
+async def _web_today(stack: RunningStack, account: str) -> str:
+    """Log in to the web app as a browser would (its form, its cookies) and read Today."""
+    async with httpx.AsyncClient(base_url=stack.url("web"), timeout=10) as browser:
+        form = (await browser.get("/login")).text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+        logged_in = await browser.post("/login", data={
+            "account": account, "password": DEMO_PASSWORD, "csrf": csrf, "next": "/"})
+        assert logged_in.status_code == 303, logged_in.text
+        today = await browser.get("/")
+        assert today.status_code == 200
+        return today.text
+
+
 async def _settled_timelines(stack: RunningStack, until) -> dict[str, list[str]]:
     """The timelines once they satisfy `until` and stay the same for two seconds."""
     while True:
@@ -133,6 +148,8 @@ async def test_make_up_runs_the_demo_and_a_full_restart_keeps_everything_once(st
         assert sorted(a["kind"] for a in raised) == ["escalation", "overdue"]
         assert {tuple(a["recipients"]) for a in raised} == {
             ("caseworker-demo",), ("caseworker-demo", "supervisor-demo")}
+        today = await _web_today(stack, "caseworker-demo")
+        assert "Overdue inquiries" in today and CASES[0]["report"]["subject"]["name"] in today
         # case 1: its 6 events, notify's deadlines (one or two: the answered inquiry may be
         # answered before notify got to it) and 2 alerts; case 2: its 2 events
         timelines = await _settled_timelines(stack, until=lambda t: len(t) == 2 and sorted(
@@ -292,6 +309,7 @@ async def test_an_external_kafka_is_used_instead_of_the_embedded_broker(kafka, t
         "STACK_CASEFILE_PORT": str(free_port()),
         "STACK_NOTIFY_PORT": str(free_port()),
         "STACK_ACCOUNTS_PORT": str(free_port()),
+        "STACK_WEB_PORT": str(free_port()),
         "STACK_LOAD_DEMO": "false",
     }
     stack = RunningStack(env, tmp_path / "external.out")
