@@ -179,7 +179,13 @@ async def test_make_up_runs_the_demo_and_a_full_restart_keeps_everything_once(st
         assert alerts_after == raised
         raised_on_log = [e for e in await read_topic(again.kafka, "alert-events")
                          if e["type"] == "alert_raised"]
-        assert len({e["event_id"] for e in raised_on_log}) == 2
+        # Raised once each, the restart notwithstanding. The answered inquiry's alerts may
+        # have been raised (and withdrawn) too, if notify passed its due date before it read
+        # the answer: the demo is loaded faster than notify may follow.
+        # (A copy of one event, same event_id, is the log's at-least-once and is fine.)
+        alert_of = {e["event_id"]: e["data"]["alert_id"] for e in raised_on_log}
+        assert len(alert_of) == len(set(alert_of.values()))
+        assert {a["alert_id"] for a in raised} <= set(alert_of.values())
         # the people allowed to read a case read its names; on disk and on the log they are
         # ciphertext only (checked below, once everything is stopped)
         first_case = next(c for c in (await _get(f"{again.url('casefile')}/cases",
