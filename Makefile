@@ -18,7 +18,7 @@ help:
 	@echo "make bench-notify  100,000 open inquiries falling due: alert latency, tick cost, memory"
 	@echo "make schemas  regenerate contracts/schemas/*.json and contracts/asyncapi.json from the event models"
 	@echo "make asyncapi regenerate only the AsyncAPI document of the topics"
-	@echo "make lock     re-resolve requirements.lock from pyproject.toml (needs uv)"
+	@echo "make lock     re-resolve requirements.lock and requirements-runtime.lock from pyproject.toml (needs uv)"
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -59,8 +59,13 @@ schemas: install
 asyncapi: install
 	$(PY) -m contracts.asyncapi
 
+# requirements.lock: everything, tests and tools included (what `make install` puts in .venv).
+# requirements-runtime.lock: what the services need to run, no more (what the container image
+# installs), constrained to the same versions and hashes.
 lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+	uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -c requirements.lock \
+		-o requirements-runtime.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
