@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-from-lock
 
-.PHONY: help install up down test test-unit bench bench-intake bench-replay bench-notify schemas asyncapi lock clean
+.PHONY: help install up down test test-unit bench bench-intake bench-replay bench-notify schemas asyncapi config-reference lock clean
 
 help:
 	@echo "make up       run broker + intake + casefile + notify in the foreground (Ctrl-C stops)"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench-notify  100,000 open inquiries falling due: alert latency, tick cost, memory"
 	@echo "make schemas  regenerate contracts/schemas/*.json and contracts/asyncapi.json from the event models"
 	@echo "make asyncapi regenerate only the AsyncAPI document of the topics"
+	@echo "make config-reference  regenerate deploy/CONFIGURATION.md and deploy/kafka/acls.sh from the code"
 	@echo "make lock     re-resolve requirements.lock and requirements-runtime.lock from pyproject.toml (needs uv)"
 
 $(STAMP): requirements.lock
@@ -58,6 +59,10 @@ schemas: install
 
 asyncapi: install
 	$(PY) -m contracts.asyncapi
+
+config-reference: install
+	$(PY) -m deploy.configuration
+	$(PY) -m deploy.provision acl-script --output deploy/kafka/acls.sh
 
 # requirements.lock: everything, tests and tools included (what `make install` puts in .venv).
 # requirements-runtime.lock: what the services need to run, no more (what the container image
