@@ -100,25 +100,28 @@ def _password() -> str:
     return secrets.token_urlsafe(32)
 
 
-def database_files() -> list[SecretFile]:
+def database_files(*, prefix: str = "", host: str = "postgres:5432") -> list[SecretFile]:
     """A role and a database per service, and one for the key store with a writer (intake)
-    and a reader (casefile: SELECT only)."""
-    passwords = {name: _password() for name in (*DATABASES, "keystore_writer", "keystore_reader")}
-    sql = [f"CREATE ROLE {name} LOGIN PASSWORD '{passwords[name]}';\n"
-           f"CREATE DATABASE {name} OWNER {name};" for name in DATABASES]
-    sql += [f"CREATE ROLE keystore_writer LOGIN PASSWORD '{passwords['keystore_writer']}';",
-            f"CREATE ROLE keystore_reader LOGIN PASSWORD '{passwords['keystore_reader']}';",
-            "CREATE DATABASE keystore OWNER keystore_writer;",
-            "\\connect keystore",
-            "ALTER DEFAULT PRIVILEGES FOR ROLE keystore_writer IN SCHEMA public "
-            "GRANT SELECT ON TABLES TO keystore_reader;"]
+    and a reader (casefile: SELECT only). `prefix` and `host`: for trying them elsewhere."""
+    roles = {name: prefix + name for name in (*DATABASES, "keystore", "keystore_writer",
+                                                "keystore_reader")}
+    passwords = {role: _password() for role in roles.values()}
+    sql = [f"CREATE ROLE {roles[name]} LOGIN PASSWORD '{passwords[roles[name]]}';\n"
+           f"CREATE DATABASE {roles[name]} OWNER {roles[name]};" for name in DATABASES]
+    writer, reader = roles["keystore_writer"], roles["keystore_reader"]
+    sql += [f"CREATE ROLE {writer} LOGIN PASSWORD '{passwords[writer]}';",
+            f"CREATE ROLE {reader} LOGIN PASSWORD '{passwords[reader]}';",
+            f"CREATE DATABASE {roles['keystore']} OWNER {writer};",
+            f"\\connect {roles['keystore']}",
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {writer} IN SCHEMA public "
+            f"GRANT SELECT ON TABLES TO {reader};"]
 
     def url(role: str, database: str) -> str:
-        return f"postgresql+psycopg://{role}:{passwords[role]}@postgres:5432/{database}"
+        return f"postgresql+psycopg://{role}:{passwords[role]}@{host}/{database}"
 
-    envs = {name: [f"DATABASE_URL={url(name, name)}"] for name in DATABASES}
-    envs["intake"].append(f"KEYSTORE_DATABASE_URL={url('keystore_writer', 'keystore')}")
-    envs["casefile"].append(f"KEYSTORE_DATABASE_URL={url('keystore_reader', 'keystore')}")
+    envs = {name: [f"DATABASE_URL={url(roles[name], roles[name])}"] for name in DATABASES}
+    envs["intake"].append(f"KEYSTORE_DATABASE_URL={url(writer, roles['keystore'])}")
+    envs["casefile"].append(f"KEYSTORE_DATABASE_URL={url(reader, roles['keystore'])}")
     files = [SecretFile("postgres-password", _password().encode(), POSTGRES_UID),
              SecretFile("postgres-init.sql", ("\n".join(sql) + "\n").encode(), POSTGRES_UID)]
     files += [SecretFile(f"{name}.env", ("\n".join(lines) + "\n").encode(), None)
