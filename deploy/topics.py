@@ -23,17 +23,7 @@ async def ensure_topics(
 ) -> None:
     """Create missing topics with infinite retention: the case log is never trimmed.
     `client_options` (TLS, SASL) go to the admin client."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000,
-                                **client_options)
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        try:
-            await admin.start()
-            break
-        except KafkaConnectionError:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            await asyncio.sleep(0.2)
+    admin = await _started_admin(bootstrap_servers, timeout, client_options)
     try:
         existing = set(await admin.list_topics())
         missing = [t for t in topics if t not in existing]
@@ -134,7 +124,7 @@ async def _started_admin(bootstrap_servers: str, timeout: float,
             await admin.close()
             if asyncio.get_running_loop().time() > deadline:
                 raise
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.2)
 
 
 async def _describe(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, TopicState]:
