@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import kubernetes_validate
 import pytest
 import yaml
 
@@ -20,6 +21,8 @@ from tests.deploy_support import (
 )
 
 OVERLAYS = sorted(path.name for path in (DEPLOY / "k8s" / "overlays").iterdir())
+# The oldest Kubernetes the manifests are written for (NetworkPolicy endPort, policy/v1 PDBs).
+OLDEST_KUBERNETES = "1.29"
 
 
 def kubectl() -> str:
@@ -54,6 +57,12 @@ def pod_specs(docs: list[dict]) -> dict[str, dict]:
 def config_maps(docs: list[dict]) -> dict[str, dict]:
     """By name as rendered (kustomize appends a hash to a generated one, and to its uses)."""
     return {name: doc.get("data", {}) for name, doc in of_kind(docs, "ConfigMap").items()}
+
+
+def test_every_resource_is_valid_kubernetes_with_no_unknown_field(rendered):
+    _, docs = rendered
+    for doc in docs:  # strict: a misspelt field (ignored by a cluster) is refused
+        kubernetes_validate.validate(doc, OLDEST_KUBERNETES, strict=True)
 
 
 def test_the_four_services_and_their_jobs_are_deployed(rendered):
