@@ -3,6 +3,7 @@
 import fnmatch
 import re
 import subprocess
+import sys
 
 from tests.deploy_support import DEPLOY, ROOT
 
@@ -106,3 +107,28 @@ def test_every_path_the_dockerfile_copies_is_in_the_build_context():
         if keyword == "COPY" and "--from" not in argument:
             source = argument.split()[0]
             assert any(path == source or path.startswith(source + "/") for path in sent), source
+
+
+def commands_run_from_the_image() -> set[str]:
+    """Every `python -m MODULE` the Dockerfile, the compose file and the manifests run."""
+    text = DOCKERFILE + (DEPLOY / "compose.yaml").read_text() + "".join(
+        path.read_text() for path in (DEPLOY / "k8s").rglob("*.yaml"))
+    found = set(re.findall(r'"?python"?,\s*"?-m"?,\s*"?([\w.]+)', text))
+    assert {"services.intake", "deploy.provision", "deploy.healthcheck"} <= found
+    return found
+
+
+def test_every_program_the_deployments_run_imports_from_what_the_image_holds(tmp_path):
+    for path in build_context():
+        target = tmp_path / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((ROOT / path).read_bytes())
+    # `python -m PACKAGE` runs its __main__ (guarded, so importing it starts nothing)
+    modules = sorted(m + ".__main__" if (ROOT / m.replace(".", "/")).is_dir() else m
+                     for m in commands_run_from_the_image())
+    imports = "; ".join(f"importlib.import_module({m!r})" for m in modules)
+    done = subprocess.run(
+        [sys.executable, "-c", f"import importlib; {imports}"], cwd=tmp_path,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"not importable from the build context: {done.stderr[-2000:]}"
