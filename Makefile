@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-from-lock
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install browser messages up down test test-unit bench bench-intake bench-replay bench-notify schemas asyncapi lock clean
+.PHONY: help install browser messages up down test test-unit bench bench-intake bench-replay bench-notify schemas asyncapi config-reference lock clean
 
 help:
 	@echo "make up       run broker + intake + casefile + notify + the web app in the foreground (Ctrl-C stops)"
@@ -22,7 +22,8 @@ help:
 	@echo "make messages regenerate the web app's message catalogue (services/web/translations)"
 	@echo "make schemas  regenerate contracts/schemas/*.json and contracts/asyncapi.json from the event models"
 	@echo "make asyncapi regenerate only the AsyncAPI document of the topics"
-	@echo "make lock     re-resolve requirements.lock from pyproject.toml (needs uv)"
+	@echo "make config-reference  regenerate deploy/CONFIGURATION.md and deploy/kafka/acls.sh from the code"
+	@echo "make lock     re-resolve requirements.lock and requirements-runtime.lock from pyproject.toml (needs uv)"
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -74,8 +75,17 @@ schemas: install
 asyncapi: install
 	$(PY) -m contracts.asyncapi
 
+config-reference: install
+	$(PY) -m deploy.configuration
+	$(PY) -m deploy.provision acl-script --output deploy/kafka/acls.sh
+
+# requirements.lock: everything, tests and tools included (what `make install` puts in .venv).
+# requirements-runtime.lock: what the services need to run, no more (what the container image
+# installs), constrained to the same versions and hashes.
 lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+	uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -c requirements.lock \
+		-o requirements-runtime.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

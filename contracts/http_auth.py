@@ -25,7 +25,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from cryptography.hazmat.primitives import serialization
 from fastapi import HTTPException, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from contracts import topics
 from contracts.access import Principal, Role
@@ -48,22 +48,34 @@ ACCESS_COOKIE = "ct_access"
 class AuthSettings(BaseModel):
     """What a service trusts: mixed into each service's Settings (read from the environment)."""
 
-    # The accounts service's public key (made on its first start beside its signing key).
+    # Each setting's docstring is its description in deploy/CONFIGURATION.md.
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     access_token_public_key_file: Path | None = Path("var/keys/access-token.pub")
+    """The accounts service's public key (made on its first start beside its signing key);
+    tokens it signed are accepted. Unset: only the OIDC provider's are."""
     account_events_topic: str = topics.ACCOUNT_EVENTS
-    # An OpenID Connect provider whose tokens are accepted too (issuer, audience, keys).
+    """The topic of ended sessions, role changes and disabled accounts, read from the start."""
     oidc_issuer: str | None = None
+    """An OpenID Connect provider whose tokens are accepted too (its `iss`); unset: none."""
     oidc_audience: str = AUDIENCE
+    """The `aud` the provider's tokens must carry."""
     oidc_jwks_url: str | None = None
+    """Where the provider publishes its signing keys (JWKS); or OIDC_JWKS_FILE."""
     oidc_jwks_file: Path | None = None
+    """The provider's signing keys (JWKS) from a file, e.g. a mounted secret."""
     oidc_algorithms: list[str] = Field(default=["RS256", "ES256", "EdDSA"])
-    oidc_role_claim: str = "roles"  # a role name, or a list of group names
+    """Signature algorithms accepted from the provider (a JSON list)."""
+    oidc_role_claim: str = "roles"
+    """The claim holding the role: a role name, or a list of group names (see OIDC_ROLE_MAP)."""
     oidc_team_claim: str = "team"
-    oidc_role_map: dict[str, Role] = Field(default={}, description='e.g. {"ngo-staff": "caseworker"}')
-    # After a start, tokens are refused (503) until account-events has been read, so a
-    # revoked session is not honoured; if the log cannot be read for this long (a broker
-    # outage), tokens are honoured until they expire (minutes), and a warning is logged.
+    """The claim holding the person's team."""
+    oidc_role_map: dict[str, Role] = {}
+    """The provider's group names to roles, as JSON, e.g. `{"ngo-staff": "caseworker"}`."""
     revocations_wait_seconds: float = 30.0
+    """After a start, tokens are refused (503) until account-events has been read; if the log
+    cannot be read for this long (a broker outage), tokens are honoured until they expire and a
+    warning is logged."""
 
 
 def trusted_issuers(settings: AuthSettings) -> list[TrustedIssuer]:

@@ -26,7 +26,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, Field, IPvAnyNetwork, field_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, field_validator
 from pydantic_settings import NoDecode
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
@@ -55,21 +55,26 @@ _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
 class HttpSecuritySettings(BaseModel):
     """Mixed into each service's Settings (read from the environment)."""
 
+    # Each setting's docstring is its description in deploy/CONFIGURATION.md.
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     max_body_bytes: int = Field(default=256 * 1024, ge=1)
-    # Origins whose pages may call this service from a browser, e.g.
-    # CORS_ALLOWED_ORIGINS=https://cases.example.org,https://admin.example.org; none by default.
+    """A request body larger than this is refused with 413, declared or streamed."""
     cors_allowed_origins: Annotated[list[str], NoDecode] = []
-    # Behind a proxy that terminates TLS: send HSTS on every response (it is sent anyway on a
-    # request that came over TLS, directly or as X-Forwarded-Proto from a trusted proxy).
+    """Origins whose pages may call this service from a browser, comma-separated, e.g.
+    `https://cases.example.org`; none by default, and a wildcard is refused."""
     behind_tls: bool = False
+    """Behind a proxy that terminates TLS: send HSTS on every response (it is sent anyway on a
+    request that came over TLS, directly or as X-Forwarded-Proto from a trusted proxy)."""
     hsts_max_age_seconds: int = Field(default=31_536_000, ge=0)
-    # /docs and /openapi.json: for development and demos (`make up` turns them on). Swagger UI
-    # loads its code from a CDN, which a service holding data on people at risk should not.
+    """The `max-age` of Strict-Transport-Security."""
     api_docs: bool = False
-    # X-Forwarded-For and -Proto are believed only from these (a JSON list of addresses or
-    # networks, e.g. ["10.0.0.5", "10.1.0.0/16"]); from anyone else, and by default, the
-    # connecting address is the client's (what login limits and the audit of access go by).
+    """Serve /docs and /openapi.json: for development and demos. Swagger UI loads its code from
+    a CDN, which a service holding data on people at risk should not do in production."""
     trusted_proxies: list[IPvAnyNetwork] = []
+    """Proxies whose X-Forwarded-For and -Proto are believed (a JSON list of addresses or
+    networks, e.g. `["10.0.0.5", "10.1.0.0/16"]`); from anyone else, and by default, the
+    connecting address is the client's (what login limits and the audit of access go by)."""
 
     @field_validator("cors_allowed_origins", mode="before")
     @classmethod

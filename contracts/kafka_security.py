@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import structlog
-from pydantic import BaseModel, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 from contracts.hosts import is_loopback_host
 
@@ -29,17 +29,25 @@ SaslMechanism = Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"]
 class KafkaSecuritySettings(BaseModel):
     """How to reach the brokers: mixed into each service's Settings (read from the environment)."""
 
-    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"  # the embedded broker's
+    # Each setting's docstring is its description in deploy/CONFIGURATION.md.
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    """`PLAINTEXT` (the embedded broker's), `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`."""
     kafka_sasl_mechanism: SaslMechanism | None = None
+    """`SCRAM-SHA-256`, `SCRAM-SHA-512` or `PLAIN`; required with `SASL_*`."""
     kafka_sasl_username: str | None = None
+    """The client's SASL user (its principal in the cluster's ACLs)."""
     kafka_sasl_password: SecretStr | None = None
-    kafka_sasl_password_file: Path | None = None  # or read it from this file (a mounted secret)
-    # The CA that signed the brokers' certificates; unset: the system's trusted CAs.
+    """Its password; better, KAFKA_SASL_PASSWORD_FILE. One of the two, not both."""
+    kafka_sasl_password_file: Path | None = None
+    """A file holding the SASL password (a mounted secret; a final newline is dropped)."""
     kafka_ssl_cafile: Path | None = None
-    # A client certificate, for clusters that authenticate clients by TLS (mTLS); the key may
-    # be in the certificate's file. An encrypted key is refused: it would wait for a prompt.
+    """PEM file of the CA(s) that signed the brokers' certificates; unset: the system's CAs."""
     kafka_ssl_certfile: Path | None = None
+    """A client certificate, for clusters that authenticate clients by TLS (mTLS)."""
     kafka_ssl_keyfile: Path | None = None
+    """The client certificate's unencrypted key (it may sit in the certificate's file)."""
 
     @field_validator("kafka_security_protocol", "kafka_sasl_mechanism", mode="before")
     @classmethod

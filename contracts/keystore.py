@@ -27,7 +27,7 @@ from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr
 from sqlalchemy import (
     Column,
     DateTime,
@@ -66,10 +66,19 @@ case_key = Table(
 class KeyStoreSettings(BaseModel):
     """Where the case keys are and what opens them: mixed into a service's Settings."""
 
+    # Each setting's docstring is its description in deploy/CONFIGURATION.md.
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     keystore_database_url: str = "sqlite:///var/keystore.db"
-    master_key: SecretStr | None = None  # base64 of 32 random bytes; or, better, a file:
+    """The key store's database (each case's key, wrapped by the master key); never the log's
+    or a read model's database. Casefile needs only SELECT on it."""
+    master_key: SecretStr | None = None
+    """The master key, base64 of 32 random bytes; better, MASTER_KEY_FILE."""
     master_key_file: Path | None = Path("var/keys/master.key")
-    keystore_cache_seconds: float = 60.0  # how long an opened key is reused before it is read again
+    """A file holding the master key (0600; `python -m contracts.keystore new-master-key FILE`
+    makes one). Keep it in a secret store, never beside the key store or in its backups."""
+    keystore_cache_seconds: float = 60.0
+    """How long an opened case key is reused before it is read again."""
 
 
 class MasterKeyMissing(RuntimeError):

@@ -1,0 +1,42 @@
+"""The configuration reference and the ACL script are generated from the code; a change to a
+Settings class or the topic plan that is not regenerated fails here."""
+
+from pathlib import Path
+
+from deploy import configuration
+from deploy.topic_plan import acl_script, grants
+
+DEPLOY = Path(configuration.__file__).parent
+
+
+def test_the_committed_configuration_reference_is_what_the_settings_classes_say():
+    committed = configuration.REFERENCE.read_text()
+    assert committed == configuration.reference(), (
+        "deploy/CONFIGURATION.md is stale: run `make config-reference`")
+
+
+def test_every_setting_of_every_program_says_what_it_means():
+    assert configuration.undocumented() == []
+
+
+def test_the_reference_names_each_variable_with_its_default_and_meaning():
+    text = configuration.REFERENCE.read_text()
+    intake = text.split("## intake")[1].split("\n## ")[0]
+    assert "| `MASTER_KEY_FILE` | `var/keys/master.key` | A file holding the master key" in intake
+    assert "| `MIGRATE_ON_START` | `true` |" in intake
+    notify = text.split("## notify")[1].split("\n## ")[0]
+    assert "| `SMTP_PASSWORD` | `(unset)` | *secret*." in notify
+    assert "MASTER_KEY" not in notify  # notify never sees personal data, nor its key
+
+
+def test_variables_follow_a_settings_env_prefix():
+    from deploy.stack import StackSettings
+
+    names = {variable.name for variable in configuration.variables(StackSettings)}
+    assert {"STACK_DATA_DIR", "STACK_BROKER", "KAFKA_BOOTSTRAP_SERVERS"} <= names
+
+
+def test_the_committed_acl_script_is_the_topic_plans():
+    committed = (DEPLOY / "kafka" / "acls.sh").read_text()
+    assert committed == acl_script(grants()), (
+        "deploy/kafka/acls.sh is stale: run `make config-reference`")
