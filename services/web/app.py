@@ -20,6 +20,7 @@ from services.web.backends import Backends, Unavailable
 from services.web.config import Settings
 from services.web.i18n import load_languages
 from services.web.logs import configure_logging
+from services.web.messages import enum_values
 from services.web.pages import LoginRequired, NotAllowed, login_redirect, page, renew_cookies
 
 log = structlog.get_logger()
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, *,
         configure_logging("web", fmt=settings.log_format, level=settings.log_level)
         app.state.settings, app.state.clock = settings, clock
         app.state.languages = load_languages(settings.translations_dir)
+        app.state.codes = enum_values()
         app.state.templates = Jinja2Templates(directory=HERE / "templates")
         app.state.backends = Backends(settings)
         log.info("web_started", port=settings.http_port, languages=sorted(app.state.languages))

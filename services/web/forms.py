@@ -28,6 +28,7 @@ from contracts.values import (
     NameKind,
     RecipientKind,
 )
+from services.web.i18n import N_
 
 Kind = Literal["text", "textarea", "partial_date", "date", "datetime", "select", "checkbox",
                "number", "list"]
@@ -308,6 +309,22 @@ def _lists(node: Any) -> Any:
     return {key: child for key, child in converted.items() if child != {}}
 
 
+# intake's messages are English; the commonest kinds of error get a text of the catalogue,
+# every other shows as intake wrote it.
+ERROR_TEXTS = {
+    "missing": N_("Required: fill this in."),
+    "string_too_short": N_("Required: fill this in."),
+    "string_too_long": N_("Too long."),
+    "enum": N_("Choose one of the options."),
+    "literal_error": N_("Choose one of the options."),
+    "int_parsing": N_("Enter a whole number."),
+    "greater_than_equal": N_("Too small."),
+    "less_than_equal": N_("Too large."),
+    "string_pattern_mismatch": N_("Not in the form asked for: see the hint."),
+    "list_too_long": N_("Too many."),
+}
+
+
 def errors_by_field(form: EventForm, detail: Any) -> tuple[dict[str, str], list[str]]:
     """intake's 422 detail -> (message per form field, messages about the whole form)."""
     names = [f.name for f in form.fields]  # in the form's order: the first field of a part
@@ -315,7 +332,7 @@ def errors_by_field(form: EventForm, detail: Any) -> tuple[dict[str, str], list[
     general: list[str] = []
     for error in detail if isinstance(detail, list) else [{"msg": str(detail)}]:
         loc = [str(part) for part in error.get("loc", []) if part not in ("body", "header")]
-        message = str(error.get("msg", "invalid"))
+        message = ERROR_TEXTS.get(error.get("type", ""), str(error.get("msg", "invalid")))
         target = _nearest(names, loc)
         if target is None:
             general.append(f"{'.'.join(loc)}: {message}" if loc else message)

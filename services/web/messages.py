@@ -18,7 +18,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 from services.web.forms import FORMS, choice_label
-from services.web.today import SECTIONS
+from services.web.today import SECTIONS, SET_ASIDE
 
 HERE = Path(__file__).parent
 SCHEMAS = HERE.parent.parent / "contracts" / "schemas"
@@ -49,8 +49,9 @@ def messages() -> Iterator[tuple[str, str]]:
                     yield text, f"forms:{form.slug}"
             for choice in field.choices:
                 yield choice_label(choice), f"forms:{form.slug}"
-    for _key, title, kinds in SECTIONS:
+    for _key, title, _kinds in SECTIONS:
         yield title, "today"
+    yield SET_ASIDE, "today"
     for word in SERVICE_WORDS:
         yield choice_label(word), "services"
     for path in sorted(SCHEMAS.glob("*.json")):
@@ -59,11 +60,21 @@ def messages() -> Iterator[tuple[str, str]]:
             yield choice_label(word), f"schemas:{path.name}"
 
 
-def _data_words(schema: dict) -> Iterator[str]:
+def enum_values(schemas: Path = SCHEMAS) -> frozenset[str]:
+    """The coded values events carry (statuses, kinds, channels...): a timeline shows them
+    translated, and only them (a free text that happens to match a word is left as typed)."""
+    values: set[str] = set()
+    for path in schemas.glob("*.json"):
+        values |= set(_data_words(json.loads(path.read_text()), keys=False))
+    return frozenset(values)
+
+
+def _data_words(schema: dict, *, keys: bool = True) -> Iterator[str]:
     """The field names and enum values of an event's data (its $defs), not its envelope."""
     def walk(node):
         if isinstance(node, dict):
-            yield from node.get("properties", {}).keys()
+            if keys:
+                yield from node.get("properties", {}).keys()
             yield from (v for v in node.get("enum", ()) if isinstance(v, str))
             for child in node.values():
                 yield from walk(child)
@@ -85,9 +96,12 @@ def template() -> Catalog:
     return catalog
 
 
-def write(catalog: Catalog, path: Path) -> None:
+def write(catalog: Catalog, path: Path, *, header: bool = False) -> None:
+    """The template without a header (it would only carry today's date); a language's file
+    with its own (its Language and Plural-Forms)."""
     with path.open("wb") as file:
-        write_po(file, catalog, width=100, omit_header=True, sort_output=True)
+        write_po(file, catalog, width=100, omit_header=not header, sort_output=True,
+                 ignore_obsolete=True)
 
 
 def main() -> None:
@@ -96,8 +110,9 @@ def main() -> None:
     for path in sorted(POT.parent.glob("*.po")):
         with path.open("rb") as file:
             translated = read_po(file, locale=path.stem)
-        translated.update(pot, no_fuzzy_matching=True)
-        write(translated, path)
+        translated.update(pot, no_fuzzy_matching=True, update_header_comment=False,
+                          update_creation_date=False)
+        write(translated, path, header=True)
         missing = [m.id for m in translated if m.id and not m.string]
         print(f"{path.name}: {len(missing)} of {len(pot)} messages untranslated")
     print(f"{POT}: {len(pot)} messages")

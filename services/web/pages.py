@@ -111,6 +111,8 @@ class Page:
             return " | ".join(self._readable(item) for item in value)
         if isinstance(value, bool):
             return self._("yes") if value else self._("no")
+        if isinstance(value, str) and value in self.request.app.state.codes:
+            return self._(choice_label(value))
         return str(value)
 
 

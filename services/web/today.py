@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+SET_ASIDE = "Your unacknowledged alerts, set aside"
 # In the order a caseworker should deal with them.
 SECTIONS = (
     ("overdue", "Overdue inquiries", ("overdue", "escalation")),
@@ -36,5 +37,5 @@ def today(open_alerts: Iterable[Mapping[str, Any]], set_aside: Iterable[Mapping[
     mine = sorted((dict(a) for a in set_aside
                    if account in a.get("recipients", ()) and a.get("acknowledged_by") is None),
                   key=lambda a: (a.get("snoozed_until") or "", str(a["alert_id"])))
-    sections.append(Section("set_aside", "Your unacknowledged alerts, set aside", mine))
+    sections.append(Section("set_aside", SET_ASIDE, mine))
     return sections

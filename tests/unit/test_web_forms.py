@@ -45,13 +45,14 @@ def test_numbers_and_browser_datetimes_are_typed_and_anything_else_left_for_inta
 
 def test_an_error_goes_beside_the_field_it_names_or_the_first_field_of_the_part_it_names():
     beside, general = errors_by_field(REPORT, [
-        {"loc": ["body", "reporter"], "msg": "Field required"},
-        {"loc": ["body", "subject", "other_names", 0, "kind"], "msg": "Field required"},
+        {"loc": ["body", "reporter"], "msg": "Field required", "type": "missing"},
+        {"loc": ["body", "subject", "other_names", 0, "kind"], "msg": "Field required",
+         "type": "missing"},
         {"loc": ["body", "subject", "citizenships", 1], "msg": "not a country code"},
         {"loc": ["header", "Idempotency-Key"], "msg": "already used"},
     ])
-    assert beside == {"reporter.name": "Field required",
-                      "subject.other_names.0.kind": "Field required",
+    assert beside == {"reporter.name": "Required: fill this in.",
+                      "subject.other_names.0.kind": "Required: fill this in.",
                       "subject.citizenships": "not a country code"}
     assert general == ["Idempotency-Key: already used"]
 

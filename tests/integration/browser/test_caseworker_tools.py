@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from services.web.config import TRANSLATIONS
+from services.web.i18n import load_languages
 from tests.integration.browser.pages import (
     case_id_of,
     fill,
@@ -124,3 +126,32 @@ def test_with_the_keyboard_alone_on_a_phone_sized_screen(browser, live, people, 
         assert page.evaluate(OVERFLOW) <= 0, f"{path} scrolls sideways on a phone"
         assert unlabelled_inputs(page) == [], path
         shots(page, f"phone-{name}")
+
+
+def test_in_russian_from_the_browser_s_language_and_back_to_english_from_the_menu(
+        browser, live, people, clock, shots):
+    ru = load_languages(TRANSLATIONS)["ru"].gettext
+    me = people["caseworker-almaty"]
+    page = browser.new_context(base_url=live.url("web"), locale="ru-RU").new_page()
+    page.goto("/")
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+    expect(page.get_by_role("heading", name=ru("Log in"), level=1)).to_be_visible()
+    page.get_by_label(ru("Account")).fill(me.account)
+    page.get_by_label(ru("Password")).fill(me.password)
+    page.get_by_label(ru("Code from your authenticator app")).fill(me.code(clock()))
+    page.get_by_role("button", name=ru("Log in")).click()
+    expect(page.get_by_role("heading", name=ru("Today"), level=1)).to_be_visible()
+
+    page.goto("/cases/new")
+    page.get_by_role("button", name=ru("Record")).click()  # nothing filled in
+    expect(page.get_by_role("heading", name=ru("New case from a report"))).to_be_visible()
+    expect(page.locator("#form-errors")).to_have_text(
+        ru("Nothing was recorded: check the fields marked below."))
+    assert unlabelled_inputs(page) == []
+    shots(page, "ru-new-case-errors")
+
+    page.get_by_label(ru("Language")).select_option("en")
+    page.get_by_role("button", name=ru("Change")).click()
+    expect(page.get_by_role("heading", name="New case from a report")).to_be_visible()
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible()
