@@ -1,0 +1,228 @@
+"""Backups an NGO can trust, on real brokers: the whole log exported from one embedded broker
+and restored into a fresh one rebuilds the same read models and the same alerts; a damaged
+archive or the wrong key writes nothing; a log restored without its key store shows personal
+fields as unreadable until the key store's own backup is restored. Data is fictional."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from contracts.keystore import write_new_master_key
+from contracts.personal_data import UNREADABLE
+from contracts.topics import ACCOUNT_EVENTS
+from deploy.embedded import EmbeddedBroker, S3Ports
+from deploy.processes import free_port
+from deploy.topics import ensure_topics
+from services.casefile.app import create_app as create_casefile
+from services.casefile.log_reader import read_log
+from services.casefile.rebuild import rebuild
+from tests.integration import notify_support
+from tests.integration.casefile_support import (
+    REPORT,
+    case_of,
+    checksum_of,
+    open_case,
+    record,
+    until_accesses_folded,
+    until_caught_up,
+)
+from tests.support import AUDITOR, changed, eventually, read_topic, running
+
+pytestmark = pytest.mark.integration
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def kafka() -> Iterator[str]:
+    """This module's source cluster: a broker of each test's own, so that exporting every
+    topic it holds exports this test's log and nothing else."""
+    with EmbeddedBroker(kafka_port=free_port(), durable=False) as broker:
+        asyncio.run(ensure_topics(broker.bootstrap_servers, [ACCOUNT_EVENTS]))
+        yield broker.bootstrap_servers
+
+
+@pytest.fixture
+def fresh_cluster() -> Iterator[str]:
+    """An empty cluster to restore into, durable (S3 on SeaweedFS) like a real one."""
+    with EmbeddedBroker(kafka_port=free_port(), s3_ports=S3Ports.free()) as broker:
+        yield broker.bootstrap_servers
+
+
+@pytest.fixture
+def backup_key(tmp_path) -> Path:
+    path = tmp_path / "backup.key"
+    assert backup(None, "new-key", str(path)).returncode == 0
+    return path
+
+
+def backup(kafka: str | None, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`python -m deploy.backup ...` as an operator runs it."""
+    environment = {**os.environ, **env}
+    if kafka is not None:
+        environment["KAFKA_BOOTSTRAP_SERVERS"] = kafka
+    return subprocess.run([sys.executable, "-m", "deploy.backup", *args], cwd=REPOSITORY,
+                          env=environment, capture_output=True, text=True, timeout=120)
+
+
+async def every_message(kafka: str) -> dict[str, list[tuple]]:
+    """Each topic's messages as the log holds them: partition, offset, timestamp, key, value,
+    headers, in offset order within each partition."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka)
+    await consumer.start()
+    try:
+        names = sorted(t for t in await consumer.topics() if not t.startswith("__"))
+    finally:
+        await consumer.stop()
+    messages: dict[str, list[tuple]] = {name: [] for name in names}
+    if not names:
+        return messages
+    async for batch in read_log(kafka, names):
+        for r in batch:
+            messages[r.topic].append(
+                (r.partition, r.offset, r.timestamp, r.key, r.value, tuple(r.headers)))
+    return {name: sorted(found) for name, found in messages.items()}
+
+
+async def test_a_log_restored_into_a_fresh_cluster_rebuilds_the_same_cases_and_alerts(
+    intake_app, casefile_settings, start_notify, database_url, clock, kafka, topics,
+    fresh_cluster, backup_key, tmp_path,
+):
+    async with running(intake_app) as intake, \
+            running(create_casefile(casefile_settings), as_=AUDITOR) as casefile, \
+            start_notify() as notify:
+        overdue_case = await open_case(intake)
+        await record(intake, f"/cases/{overdue_case}/contact-lost",
+                     {"last_contact_at": "2017-05", "circumstances": "Fictional."})
+        await notify_support.send_inquiry(intake, overdue_case, notify_support.LONG_OVERDUE)
+        answered_case = await open_case(intake)
+        inquiry = await notify_support.send_inquiry(intake, answered_case)
+        await notify_support.answer(intake, answered_case, inquiry["inquiry_id"])
+        await notify_support.notify_log_settled(
+            kafka, topics, lambda e: notify_support.kinds_raised(e) == ["escalation", "overdue"])
+        alerts_before = await notify_support.alerts(notify, state="all")
+        await case_of(casefile, overdue_case)  # a read, recorded on access-events
+        await until_caught_up(casefile, kafka, topics, intake=intake)
+        await until_accesses_folded(casefile, kafka, topics)
+    live = checksum_of(casefile_settings.database_url)
+    archive = tmp_path / "log.backup"
+
+    exported = backup(kafka, "export", "--out", str(archive), BACKUP_KEY_FILE=str(backup_key))
+    restored = backup(fresh_cluster, "restore", str(archive), BACKUP_KEY_FILE=str(backup_key))
+    on_source, on_restored = await every_message(kafka), await every_message(fresh_cluster)
+    rebuilt = await rebuild(changed(casefile_settings, kafka_bootstrap_servers=fresh_cluster,
+                                    database_url=database_url("casefile_restored")))
+    async with start_notify(kafka_bootstrap_servers=fresh_cluster, consumer_group="restored",
+                            database_url=database_url("notify_restored")) as notify:
+        await eventually(lambda: notify.get("/readyz"),
+                         until=lambda r: r.json()["checks"]["caught_up"])
+        await asyncio.sleep(notify_support.SETTLE)
+        alerts_after = await notify_support.alerts(notify, state="all")
+    again = backup(fresh_cluster, "restore", str(archive), BACKUP_KEY_FILE=str(backup_key))
+
+    assert exported.returncode == 0, exported.stderr
+    assert restored.returncode == 0, restored.stderr
+    assert "at their old offsets" in restored.stderr
+    # every topic, every message: same partition, offset, timestamp, key, value and headers
+    assert set(on_restored) == set(on_source) >= {topics.case_events, topics.alert_events,
+                                                  topics.access_events, ACCOUNT_EVENTS}
+    assert on_restored == on_source
+    assert len(on_source[topics.case_events]) == 6
+    assert rebuilt.checksum == live
+    assert alerts_after == alerts_before and len(alerts_before) == 2
+    # notify rebuilt from the restored log decided nothing again: the log is as restored
+    assert await every_message(fresh_cluster) == on_source
+    assert again.returncode == 2
+    assert "already holds messages" in again.stderr and "--append" in again.stderr
+
+
+async def test_a_damaged_archive_or_the_wrong_key_is_refused_before_anything_is_written(
+    intake_app, kafka, topics, backup_key, tmp_path
+):
+    async with running(intake_app) as intake:
+        await open_case(intake)
+        await eventually(lambda: read_topic(kafka, topics.case_events), until=bool)
+    archive = tmp_path / "log.backup"
+    assert backup(kafka, "export", "--out", str(archive),
+                  BACKUP_KEY_FILE=str(backup_key)).returncode == 0
+    whole = archive.read_bytes()
+    damaged = {
+        "tampered": whole[:200] + bytes([whole[200] ^ 1]) + whole[201:],
+        "truncated": whole[:-40],
+        "extended": whole + b"\0",
+    }
+    other_key = tmp_path / "other.key"
+    write_new_master_key(other_key)
+
+    with EmbeddedBroker(kafka_port=free_port(), durable=False) as target:
+        refused = {}
+        for name, data in damaged.items():
+            (tmp_path / name).write_bytes(data)
+            refused[name] = backup(target.bootstrap_servers, "restore", str(tmp_path / name),
+                                   BACKUP_KEY_FILE=str(backup_key))
+        refused["wrong key"] = backup(target.bootstrap_servers, "restore", str(archive),
+                                      BACKUP_KEY_FILE=str(other_key))
+        verified = backup(None, "verify", str(archive), BACKUP_KEY_FILE=str(backup_key))
+        left_on_target = await every_message(target.bootstrap_servers)
+
+    assert {name: r.returncode for name, r in refused.items()} == dict.fromkeys(refused, 2)
+    reasons = {name: " ".join(r.stderr.split()) for name, r in refused.items()}
+    assert "part 0 does not authenticate" in reasons["tampered"]
+    assert "is truncated" in reasons["truncated"]
+    assert "data after its last part" in reasons["extended"]
+    assert "encrypted with another backup key" in reasons["wrong key"]
+    assert left_on_target == {}  # no topic made, no message written
+    assert verified.returncode == 0 and "log backup intact" in verified.stderr
+
+
+async def test_a_log_restored_without_its_key_store_shows_personal_data_as_unreadable(
+    intake_app, casefile_settings, kafka, topics, fresh_cluster, backup_key, tmp_path,
+):
+    async with running(intake_app) as intake:
+        case_id = await open_case(intake)
+        await eventually(lambda: read_topic(kafka, topics.case_events), until=bool)
+    log_archive, keys_archive = tmp_path / "log.backup", tmp_path / "keys.backup"
+    keys_backup_key = tmp_path / "keys-backup.key"
+    write_new_master_key(keys_backup_key)
+    assert backup(kafka, "export", "--out", str(log_archive),
+                  BACKUP_KEY_FILE=str(backup_key)).returncode == 0
+    keys_exported = backup(None, "export-keys", "--out", str(keys_archive),
+                           "--key-file", str(keys_backup_key))
+    assert backup(fresh_cluster, "restore", str(log_archive),
+                  BACKUP_KEY_FILE=str(backup_key)).returncode == 0
+    # a new installation: its key store is empty until the key store's backup is restored
+    empty_key_store = f"sqlite:///{tmp_path / 'restored-keystore.db'}"
+    restored_settings = changed(casefile_settings, kafka_bootstrap_servers=fresh_cluster,
+                                consumer_group="restored", keystore_database_url=empty_key_store)
+
+    without_keys = await read_restored_case(restored_settings, case_id, topics, fresh_cluster)
+    keys_restored = backup(None, "restore-keys", str(keys_archive), "--key-file",
+                           str(keys_backup_key), KEYSTORE_DATABASE_URL=empty_key_store)
+    with_keys = await read_restored_case(restored_settings, case_id, topics, fresh_cluster)
+    keys_again = backup(None, "restore-keys", str(keys_archive), "--key-file",
+                        str(keys_backup_key), KEYSTORE_DATABASE_URL=empty_key_store)
+
+    assert keys_exported.returncode == 0, keys_exported.stderr
+    name = REPORT["subject"]["name"]
+    assert without_keys["subject"]["name"] == UNREADABLE
+    assert without_keys["summary"] == UNREADABLE
+    assert name not in str(without_keys) and "enc:1:" not in str(without_keys)
+    assert keys_restored.returncode == 0, keys_restored.stderr
+    assert with_keys["subject"]["name"] == name
+    assert with_keys["summary"] == REPORT["summary"]
+    assert keys_again.returncode == 2 and "already holds" in keys_again.stderr
+
+
+async def read_restored_case(settings, case_id: str, topics, kafka: str) -> dict:
+    """The case as a casefile on the restored cluster shows it to a caseworker of its team."""
+    async with running(create_casefile(settings)) as casefile:
+        await until_caught_up(casefile, kafka, topics)
+        return await case_of(casefile, case_id)
