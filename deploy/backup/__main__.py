@@ -22,12 +22,13 @@ from rich.table import Table
 from contracts.kafka_security import KafkaSecurityError, kafka_security
 from contracts.keystore import write_new_master_key
 from deploy.backup.archive import BackupError
+from deploy.backup.erasures import erasures_on_log
 from deploy.backup.key_store_backup import (
     export_key_store,
     read_key_store_archive,
     restore_key_store,
 )
-from deploy.backup.log_export import export_log
+from deploy.backup.log_export import export_log, partition_counts
 from deploy.backup.log_items import LogSummary
 from deploy.backup.log_restore import check_log_archive, restore_log
 from deploy.backup.settings import BackupSettings, backup_key
@@ -35,7 +36,7 @@ from deploy.backup.settings import BackupSettings, backup_key
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)  # whole lines in a log, whatever its width
     try:
         return args.run(args, BackupSettings(), console)
     except (BackupError, KafkaSecurityError) as exc:
@@ -102,10 +103,27 @@ def _export_keys(args, settings: BackupSettings, console: Console) -> int:
 
 
 def _restore_keys(args, settings: BackupSettings, console: Console) -> int:
-    count = restore_key_store(settings.keystore_database_url, args.file,
-                              backup_key(settings, args.key_file))
-    console.print(f"[green]{count} case keys restored[/green]")
+    key = backup_key(settings, args.key_file)
+    read_key_store_archive(args.file, key)  # a damaged archive is refused before the log is read
+    erased = asyncio.run(_erasures(settings))
+    count, destroyed = restore_key_store(settings.keystore_database_url, args.file, key,
+                                         erased=erased)
+    console.print(f"[green]{count} case keys restored[/green]; {destroyed} of them destroyed "
+                  f"again, their subjects erased on the log after the backup was taken "
+                  f"({len(erased)} erasures on {settings.case_events_topic})", highlight=False)
     return 0
+
+
+async def _erasures(settings: BackupSettings) -> set:
+    options = _kafka_options(settings)
+    try:
+        await partition_counts(settings.kafka_bootstrap_servers, [settings.case_events_topic],
+                               request_timeout_ms=settings.kafka_request_timeout_ms, **options)
+    except BackupError as exc:
+        raise BackupError(f"{exc}: restore the log first, so that every subject it says was "
+                          "erased stays erased") from None
+    return await erasures_on_log(settings.kafka_bootstrap_servers, settings.case_events_topic,
+                                 request_timeout_ms=settings.kafka_request_timeout_ms, **options)
 
 
 def _new_key(args, settings: BackupSettings, console: Console) -> int:
@@ -167,7 +185,8 @@ def _parser() -> argparse.ArgumentParser:
                        "export the key store (KEYSTORE_DATABASE_URL) into an encrypted archive")
     keys_out.add_argument("--out", type=Path, required=True, help="the archive to write")
     keys_in = command("restore-keys", _restore_keys,
-                      "restore a key-store archive into an empty key store")
+                      "restore a key-store archive into an empty key store, after the log: "
+                      "the keys of subjects the log says were erased are destroyed again")
     keys_in.add_argument("file", type=Path)
     new_key = command("new-key", _new_key, "write a new random backup key (0600)", key=False)
     new_key.add_argument("file", type=Path)

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from uuid import UUID
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from contracts.keystore import case_key, make_engine, metadata
 from deploy.backup.archive import (
@@ -34,7 +36,8 @@ def export_key_store(database_url: str, out: Path, key: BackupKey) -> int:
     """Write every row of the key store to `out`; returns how many."""
     engine = make_engine(database_url)
     try:
-        with engine.connect() as connection, ArchiveWriter(out, key, ArchiveKind.KEY_STORE) as archive:
+        with engine.connect() as connection, \
+                ArchiveWriter(out, key, ArchiveKind.KEY_STORE) as archive:
             archive.write({"key_store": {"created_at": datetime.now(UTC).isoformat()}})
             count = 0
             for row in connection.execute(select(case_key).order_by(case_key.c.case_id)):
@@ -64,9 +67,14 @@ def read_key_store_archive(path: Path, key: BackupKey) -> list[dict]:
     raise ArchiveDamaged(f"{path} has no end: the export did not finish")
 
 
-def restore_key_store(database_url: str, path: Path, key: BackupKey) -> int:
-    """Put the archive's rows into an empty key store, in one transaction; returns how many."""
+def restore_key_store(
+    database_url: str, path: Path, key: BackupKey, *, erased: Iterable[UUID] = ()
+) -> tuple[int, int]:
+    """Put the archive's rows into an empty key store and destroy again, in the same
+    transaction, the keys of the `erased` cases (erased after the backup was taken); returns
+    how many keys were restored and how many of them destroyed again."""
     rows = read_key_store_archive(path, key)
+    erased = [str(case_id) for case_id in erased]
     engine = make_engine(database_url)
     try:
         metadata.create_all(engine, checkfirst=True)
@@ -77,7 +85,13 @@ def restore_key_store(database_url: str, path: Path, key: BackupKey) -> int:
                                   "keys: restore into an empty one")
             if rows:
                 connection.execute(insert(case_key), rows)
-        return len(rows)
+            destroyed = 0
+            if erased:
+                destroyed = connection.execute(
+                    update(case_key).where(case_key.c.case_id.in_(erased),
+                                           case_key.c.erased_at.is_(None))
+                    .values(wrapped_key=None, erased_at=datetime.now(UTC))).rowcount
+        return len(rows), destroyed
     finally:
         engine.dispose()
 
@@ -90,16 +104,16 @@ def _item(row) -> dict:
             "created_at": _iso(row["created_at"]), "erased_at": _iso(row["erased_at"])}
 
 
-def _row(item: object, path: Path) -> dict:
+def _row(item: dict, path: Path) -> dict:
     try:
-        wrapped = item["wrapped_key"]  # type: ignore[index]
-        return {"case_id": str(item["case_id"]),  # type: ignore[index]
-                "wrapped_key": None if wrapped is None else base64.b64decode(wrapped, validate=True),
-                "master_key_id": str(item["master_key_id"]),  # type: ignore[index]
-                "created_at": datetime.fromisoformat(item["created_at"]),  # type: ignore[index]
-                "erased_at": (None if item["erased_at"] is None  # type: ignore[index]
-                              else datetime.fromisoformat(item["erased_at"]))}  # type: ignore[index]
-    except (TypeError, KeyError, ValueError, binascii.Error):
+        wrapped, erased_at = item["wrapped_key"], item["erased_at"]
+        if wrapped is not None:
+            wrapped = base64.b64decode(wrapped, validate=True)
+        return {"case_id": str(UUID(item["case_id"])), "wrapped_key": wrapped,
+                "master_key_id": str(item["master_key_id"]),
+                "created_at": datetime.fromisoformat(item["created_at"]),
+                "erased_at": None if erased_at is None else datetime.fromisoformat(erased_at)}
+    except (TypeError, KeyError, ValueError, AttributeError, binascii.Error):
         raise ArchiveDamaged(f"{path} holds a key of the wrong shape") from None
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts import topics
 from contracts.kafka_security import KafkaSecuritySettings
 from contracts.keystore import KeyStoreSettings, MasterKey, MasterKeyMissing
 from deploy.backup.archive import KEY_BYTES, BackupError, BackupKey
@@ -22,6 +23,7 @@ class BackupSettings(KafkaSecuritySettings, KeyStoreSettings, BaseSettings):
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_request_timeout_ms: int = 10_000
+    case_events_topic: str = topics.CASE_EVENTS  # read for erasures when the key store returns
     backup_key: SecretStr | None = None  # base64 of 32 random bytes; or, better, a file:
     backup_key_file: Path | None = None
 

@@ -11,11 +11,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from contracts.keystore import write_new_master_key
+from contracts.keystore import KeyErased, KeyStore, KeyStoreSettings, write_new_master_key
 from contracts.personal_data import UNREADABLE
 from contracts.topics import ACCOUNT_EVENTS
 from deploy.embedded import EmbeddedBroker, S3Ports
@@ -24,6 +25,8 @@ from deploy.topics import ensure_topics
 from services.casefile.app import create_app as create_casefile
 from services.casefile.log_reader import read_log
 from services.casefile.rebuild import rebuild
+from services.intake.app import create_app as create_intake
+from tests import support
 from tests.integration import notify_support
 from tests.integration.casefile_support import (
     REPORT,
@@ -34,7 +37,7 @@ from tests.integration.casefile_support import (
     until_accesses_folded,
     until_caught_up,
 )
-from tests.support import AUDITOR, changed, eventually, read_topic, running
+from tests.support import ADMIN, AUDITOR, changed, eventually, read_topic, running
 
 pytestmark = pytest.mark.integration
 
@@ -184,41 +187,68 @@ async def test_a_damaged_archive_or_the_wrong_key_is_refused_before_anything_is_
 
 
 async def test_a_log_restored_without_its_key_store_shows_personal_data_as_unreadable(
-    intake_app, casefile_settings, kafka, topics, fresh_cluster, backup_key, tmp_path,
+    intake_settings, casefile_settings, kafka, topics, fresh_cluster, backup_key, tmp_path, clock,
 ):
+    log_archive, keys_archive = tmp_path / "log.backup", tmp_path / "keys.backup"
+    keys_backup_key = tmp_path / "keys-backup.key"  # a key of its own, kept apart
+    write_new_master_key(keys_backup_key)
+    key_store = f"sqlite:///{tmp_path / 'keystore.db'}"  # this installation's alone
+    intake_app = create_intake(changed(intake_settings, keystore_database_url=key_store),
+                               clock=clock)
     async with running(intake_app) as intake:
         case_id = await open_case(intake)
-        await eventually(lambda: read_topic(kafka, topics.case_events), until=bool)
-    log_archive, keys_archive = tmp_path / "log.backup", tmp_path / "keys.backup"
-    keys_backup_key = tmp_path / "keys-backup.key"
-    write_new_master_key(keys_backup_key)
+        erased_case = await open_case(intake)
+        keys_exported = backup(None, "export-keys", "--out", str(keys_archive),
+                               "--key-file", str(keys_backup_key), KEYSTORE_DATABASE_URL=key_store)
+        # erased after the key store's backup was taken: the backup still holds its key
+        erasure = await intake.post(f"/cases/{erased_case}/erasure",
+                                    json={"reason": "family_request"}, headers=admin(clock))
+        await eventually(lambda: read_topic(kafka, topics.case_events),
+                         until=lambda log: log[-1]["type"] == "subject_erased")
     assert backup(kafka, "export", "--out", str(log_archive),
-                  BACKUP_KEY_FILE=str(backup_key)).returncode == 0
-    keys_exported = backup(None, "export-keys", "--out", str(keys_archive),
-                           "--key-file", str(keys_backup_key))
-    assert backup(fresh_cluster, "restore", str(log_archive),
                   BACKUP_KEY_FILE=str(backup_key)).returncode == 0
     # a new installation: its key store is empty until the key store's backup is restored
     empty_key_store = f"sqlite:///{tmp_path / 'restored-keystore.db'}"
+    restore_keys = ("restore-keys", str(keys_archive), "--key-file", str(keys_backup_key))
+    key_env = {"KEYSTORE_DATABASE_URL": empty_key_store, "CASE_EVENTS_TOPIC": topics.case_events}
+    keys_before_log = backup(fresh_cluster, *restore_keys, **key_env)
+    assert backup(fresh_cluster, "restore", str(log_archive),
+                  BACKUP_KEY_FILE=str(backup_key)).returncode == 0
     restored_settings = changed(casefile_settings, kafka_bootstrap_servers=fresh_cluster,
                                 consumer_group="restored", keystore_database_url=empty_key_store)
 
     without_keys = await read_restored_case(restored_settings, case_id, topics, fresh_cluster)
-    keys_restored = backup(None, "restore-keys", str(keys_archive), "--key-file",
-                           str(keys_backup_key), KEYSTORE_DATABASE_URL=empty_key_store)
+    keys_restored = backup(fresh_cluster, *restore_keys, **key_env)
     with_keys = await read_restored_case(restored_settings, case_id, topics, fresh_cluster)
-    keys_again = backup(None, "restore-keys", str(keys_archive), "--key-file",
-                        str(keys_backup_key), KEYSTORE_DATABASE_URL=empty_key_store)
+    keys_again = backup(fresh_cluster, *restore_keys, **key_env)
+    restored_keys = KeyStore.from_settings(KeyStoreSettings(
+        keystore_database_url=empty_key_store, master_key_file=Path(os.environ["MASTER_KEY_FILE"])))
 
     assert keys_exported.returncode == 0, keys_exported.stderr
+    assert erasure.status_code == 201, erasure.text
+    assert keys_before_log.returncode == 2 and "restore the log first" in keys_before_log.stderr
     name = REPORT["subject"]["name"]
     assert without_keys["subject"]["name"] == UNREADABLE
     assert without_keys["summary"] == UNREADABLE
     assert name not in str(without_keys) and "enc:1:" not in str(without_keys)
     assert keys_restored.returncode == 0, keys_restored.stderr
+    assert "2 case keys restored; 1 of them destroyed again" in " ".join(
+        keys_restored.stderr.split())
     assert with_keys["subject"]["name"] == name
     assert with_keys["summary"] == REPORT["summary"]
     assert keys_again.returncode == 2 and "already holds" in keys_again.stderr
+    try:  # the subject erased after the backup stays erased once its key store is back
+        assert restored_keys.cipher(UUID(case_id)) is not None
+        with pytest.raises(KeyErased):
+            restored_keys.cipher(UUID(erased_case))
+    finally:
+        restored_keys.dispose()
+
+
+def admin(clock) -> dict[str, str]:
+    """An admin who has just entered their password again, as an erasure needs."""
+    token = support.ISSUER.token(ADMIN, clock(), password_entered=clock())
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def read_restored_case(settings, case_id: str, topics, kafka: str) -> dict:
