@@ -187,12 +187,13 @@ async def test_a_damaged_archive_or_the_wrong_key_is_refused_before_anything_is_
 
 
 async def test_a_log_restored_without_its_key_store_shows_personal_data_as_unreadable(
-    intake_settings, casefile_settings, kafka, topics, fresh_cluster, backup_key, tmp_path, clock,
+    intake_settings, casefile_settings, database_url, kafka, topics, fresh_cluster, backup_key,
+    tmp_path, clock,
 ):
     log_archive, keys_archive = tmp_path / "log.backup", tmp_path / "keys.backup"
     keys_backup_key = tmp_path / "keys-backup.key"  # a key of its own, kept apart
     write_new_master_key(keys_backup_key)
-    key_store = f"sqlite:///{tmp_path / 'keystore.db'}"  # this installation's alone
+    key_store = database_url("keystore")  # this installation's alone
     intake_app = create_intake(changed(intake_settings, keystore_database_url=key_store),
                                clock=clock)
     async with running(intake_app) as intake:
@@ -208,7 +209,7 @@ async def test_a_log_restored_without_its_key_store_shows_personal_data_as_unrea
     assert backup(kafka, "export", "--out", str(log_archive),
                   BACKUP_KEY_FILE=str(backup_key)).returncode == 0
     # a new installation: its key store is empty until the key store's backup is restored
-    empty_key_store = f"sqlite:///{tmp_path / 'restored-keystore.db'}"
+    empty_key_store = database_url("restored_keystore")
     restore_keys = ("restore-keys", str(keys_archive), "--key-file", str(keys_backup_key))
     key_env = {"KEYSTORE_DATABASE_URL": empty_key_store, "CASE_EVENTS_TOPIC": topics.case_events}
     keys_before_log = backup(fresh_cluster, *restore_keys, **key_env)

@@ -18,6 +18,7 @@ from deploy.backup.archive import (
     WrongBackupKey,
     read_archive,
 )
+from deploy.backup.erasures import erased_case
 from deploy.backup.log_items import (
     LogMessage,
     LogSummary,
@@ -178,3 +179,15 @@ def test_the_backup_key_comes_from_a_file_or_the_environment_and_is_never_the_ma
         backup_key(BackupSettings(**no_master), tmp_path / "absent.key")
     with pytest.raises(BackupError, match="no backup key: set BACKUP_KEY_FILE"):
         backup_key(BackupSettings(**no_master))
+
+
+def test_an_erasure_on_the_log_is_recognised_and_nothing_else_is():
+    case_id = "0b7e6c1e-63a4-4f7e-9d3e-2f1c5a9b8d70"
+
+    assert str(erased_case(
+        f'{{"type": "subject_erased", "case_id": "{case_id}"}}'.encode())) == case_id
+    assert erased_case(f'{{"type": "note_added", "case_id": "{case_id}"}}'.encode()) is None
+    assert erased_case(b'{"type": "subject_erased", "case_id": "not-a-case"}') is None
+    assert erased_case(b'{"type": "subject_erased"}') is None
+    assert erased_case(b"not json") is None and erased_case(None) is None
+    assert erased_case(b"[1, 2]") is None
