@@ -15,6 +15,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from aiokafka.errors import KafkaConnectionError, KafkaError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -37,12 +38,19 @@ from deploy.backup.settings import BackupSettings, backup_key
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console(stderr=True, soft_wrap=True)  # whole lines in a log, whatever its width
+    settings = BackupSettings()
     try:
-        return args.run(args, BackupSettings(), console)
+        return args.run(args, settings, console)
     except (BackupError, KafkaSecurityError) as exc:
         console.print(f"[red]backup failed:[/red] {exc}", highlight=False)
         return 2
-    except (RuntimeError, OSError) as exc:  # e.g. the cluster does not answer
+    except KafkaConnectionError as exc:
+        console.print(f"[red]backup failed:[/red] cannot reach the cluster at "
+                      f"KAFKA_BOOTSTRAP_SERVERS={settings.kafka_bootstrap_servers} ({exc}); "
+                      "check it and KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*, KAFKA_SSL_*",
+                      highlight=False)
+        return 2
+    except (KafkaError, RuntimeError, OSError) as exc:  # e.g. the cluster does not answer
         console.print(f"[red]backup failed:[/red] {type(exc).__name__}: {exc}", highlight=False)
         return 2
 

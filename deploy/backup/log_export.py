@@ -53,8 +53,8 @@ async def partition_counts(
     """Each topic's number of partitions; BackupError names a topic the cluster lacks."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers,
                                 request_timeout_ms=request_timeout_ms, **client_options)
-    await consumer.start()
     try:
+        await consumer.start()
         present = await consumer.topics()
         if topics is None:
             topics = sorted(t for t in present if not t.startswith("__"))

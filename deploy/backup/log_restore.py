@@ -106,8 +106,8 @@ async def _existing_partitions(
 ) -> dict[str, int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers,
                                 request_timeout_ms=request_timeout_ms, **client_options)
-    await consumer.start()
     try:
+        await consumer.start()
         present = await consumer.topics()
         return {t: len(consumer.partitions_for_topic(t) or ()) for t in topics if t in present}
     finally:

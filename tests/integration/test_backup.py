@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,8 +15,9 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from contracts.kafka_security import KafkaSecuritySettings, kafka_security
 from contracts.keystore import KeyErased, KeyStore, KeyStoreSettings, write_new_master_key
 from contracts.personal_data import UNREADABLE
 from contracts.topics import ACCOUNT_EVENTS
@@ -37,6 +39,7 @@ from tests.integration.casefile_support import (
     until_accesses_folded,
     until_caught_up,
 )
+from tests.kafka_security_support import ThrowawayCA, TlsProxy
 from tests.support import ADMIN, AUDITOR, changed, eventually, read_topic, running
 
 pytestmark = pytest.mark.integration
@@ -76,10 +79,10 @@ def backup(kafka: str | None, *args: str, **env: str) -> subprocess.CompletedPro
                           env=environment, capture_output=True, text=True, timeout=120)
 
 
-async def every_message(kafka: str) -> dict[str, list[tuple]]:
+async def every_message(kafka: str, **client_options) -> dict[str, list[tuple]]:
     """Each topic's messages as the log holds them: partition, offset, timestamp, key, value,
     headers, in offset order within each partition."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka)
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, **client_options)
     await consumer.start()
     try:
         names = sorted(t for t in await consumer.topics() if not t.startswith("__"))
@@ -88,7 +91,7 @@ async def every_message(kafka: str) -> dict[str, list[tuple]]:
     messages: dict[str, list[tuple]] = {name: [] for name in names}
     if not names:
         return messages
-    async for batch in read_log(kafka, names):
+    async for batch in read_log(kafka, names, **client_options):
         for r in batch:
             messages[r.topic].append(
                 (r.partition, r.offset, r.timestamp, r.key, r.value, tuple(r.headers)))
@@ -257,3 +260,75 @@ async def read_restored_case(settings, case_id: str, topics, kafka: str) -> dict
     async with running(create_casefile(settings)) as casefile:
         await until_caught_up(casefile, kafka, topics)
         return await case_of(casefile, case_id)
+
+
+@pytest.fixture
+def scram_cluster(tmp_path):
+    """`scram_cluster()`: an in-memory Tansu behind a TLS proxy that checks SCRAM-SHA-512
+    itself, as a production cluster would (see tests/kafka_security_support.py)."""
+    ca = ThrowawayCA(tmp_path / "ca")
+    certificate = ca.issue("broker", hosts=["127.0.0.1"])
+    started: list[tuple[TlsProxy, EmbeddedBroker]] = []
+
+    def start() -> TlsProxy:
+        port = free_port()
+        broker = EmbeddedBroker(kafka_port=free_port(), durable=False, advertised_port=port)
+        broker.start()
+        proxy = TlsProxy(broker.kafka_port, certificate, port=port,
+                         scram_users={KAFKA_USER: ("SCRAM-SHA-512", KAFKA_PASSWORD)}).start()
+        started.append((proxy, broker))
+        return proxy
+
+    start.cafile = ca.cafile
+    yield start
+    for proxy, broker in started:
+        proxy.stop()
+        broker.stop()
+
+
+KAFKA_USER, KAFKA_PASSWORD = "backup-operator", "fictional-password-" + secrets.token_hex(8)
+
+
+async def test_a_backup_goes_through_tls_and_scram_with_the_services_settings(
+    scram_cluster, backup_key, tmp_path
+):
+    source, target = scram_cluster(), scram_cluster()
+    password_file = tmp_path / "kafka-password"
+    password_file.write_text(KAFKA_PASSWORD + "\n")
+    security = {"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+                "KAFKA_SASL_USERNAME": KAFKA_USER, "KAFKA_SASL_PASSWORD_FILE": str(password_file),
+                "KAFKA_SSL_CAFILE": str(scram_cluster.cafile)}
+    options = kafka_security(KafkaSecuritySettings(
+        kafka_security_protocol="SASL_SSL", kafka_sasl_mechanism="SCRAM-SHA-512",
+        kafka_sasl_username=KAFKA_USER, kafka_sasl_password=KAFKA_PASSWORD,
+        kafka_ssl_cafile=scram_cluster.cafile), source.address).client_options()
+    await ensure_topics(source.address, ["case-events"], **options)
+    producer = AIOKafkaProducer(bootstrap_servers=source.address, acks="all", **options)
+    await producer.start()
+    try:
+        for n in range(3):
+            await producer.send_and_wait("case-events", f"fictional event {n}".encode(),
+                                         key=b"case-1", headers=[("event-type", b"note_added")])
+    finally:
+        await producer.stop()
+    archive = tmp_path / "log.backup"
+
+    in_clear = backup(source.address, "export", "--out", str(archive),
+                      BACKUP_KEY_FILE=str(backup_key), KAFKA_REQUEST_TIMEOUT_MS="3000")
+    exported = backup(source.address, "export", "--out", str(archive),
+                      BACKUP_KEY_FILE=str(backup_key), **security)
+    restored = backup(target.address, "restore", str(archive),
+                      BACKUP_KEY_FILE=str(backup_key), **security)
+    on_source = await every_message(source.address, **options)
+    on_target = await every_message(target.address, **options)
+
+    assert in_clear.returncode == 2
+    assert "cannot reach the cluster" in in_clear.stderr and not archive.with_name(
+        "log.backup.partial").exists()
+    assert exported.returncode == 0, exported.stderr
+    assert restored.returncode == 0, restored.stderr
+    assert on_target == on_source and len(on_source["case-events"]) == 3
+    for proxy in (source, target):
+        assert {c.sasl_user for c in proxy.passed()} == {KAFKA_USER}
+        assert {c.tls_version for c in proxy.passed()} <= {"TLSv1.2", "TLSv1.3"}
+    assert KAFKA_PASSWORD not in exported.stdout + exported.stderr + restored.stderr
