@@ -18,7 +18,7 @@ from deploy.backup.archive import ArchiveKind, BackupError, BackupKey, read_arch
 from deploy.backup.log_items import LogSummary, check_log, messages_of
 from deploy.topics import ensure_topics, log_is_empty
 
-_IN_FLIGHT = 2000  # messages sent before waiting for their acknowledgements
+_IN_FLIGHT = 5000  # messages sent before waiting for their acknowledgements
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ async def restore_log(
     await _prepare_topics(bootstrap_servers, summary, append=append,
                           request_timeout_ms=request_timeout_ms, **client_options)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=5,
+                                max_batch_size=512 * 1024,
                                 request_timeout_ms=request_timeout_ms, **client_options)
     await producer.start()
     written, kept = 0, True

@@ -36,6 +36,8 @@ MESSAGES = [
                (("correlation_id", b"c-1"), ("event-type", b"report_received"))),
     LogMessage("case-events", 0, 1, 1_700_000_000_001, b"case-1", None, (("empty", None),)),
     LogMessage("case-events", 2, 5, 1_600_000_000_000, None, b"", ()),
+    LogMessage("case-events", 2, 6, 1_600_000_000_001, "кейс-2".encode(), b"\xff\x00binary",
+               (("trace", b"\x80\x81"),)),
 ]
 
 
@@ -62,8 +64,8 @@ def test_a_log_reads_back_message_for_message_with_keys_headers_and_timestamps(t
     messages = list(messages_of(read_archive(path, KEY, ArchiveKind.LOG)))
 
     assert messages == MESSAGES
-    assert summary.messages == 3
-    assert summary.partitions == {("case-events", 0): (2, 2), ("case-events", 2): (1, 6)}
+    assert summary.messages == 4
+    assert summary.partitions == {("case-events", 0): (2, 2), ("case-events", 2): (2, 7)}
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     assert b"report_received" not in path.read_bytes() and b"case-1" not in path.read_bytes()
 
@@ -143,7 +145,7 @@ def test_an_export_that_fails_half_way_leaves_no_archive_and_none_is_overwritten
 @pytest.mark.parametrize(("items", "reason"), [
     (lambda items: items[:-1], "has no end"),
     (lambda items: items[1:], "does not begin with a log backup's header"),
-    (lambda items: [items[0], items[2], items[1], items[3]], "out of order"),
+    (lambda items: [items[0], items[2], items[1], *items[3:]], "out of order"),
     (lambda items: items[:2] + items[3:], "end does not count the messages"),
     (lambda items: [*items, items[1]], "items after its end"),
     (lambda items: [items[0], {"m": ["alert-events", 7, 0, 0, "a2V5", None, []]}, items[-1]],
@@ -151,8 +153,10 @@ def test_an_export_that_fails_half_way_leaves_no_archive_and_none_is_overwritten
     (lambda items: [items[0], {"m": ["case-events", 0, 0, 0, None, None, []]}, items[-1]],
      "neither key nor value"),
     (lambda items: [items[0], {"m": ["case-events", 0]}, items[-1]], "wrong shape"),
+    (lambda items: [items[0], {"m": ["case-events", 0, 0, 0, {"hex": "00"}, None, []]},
+                    items[-1]], "wrong shape"),
 ], ids=["no end", "no header", "out of order", "miscounted", "after the end", "no partition",
-        "empty message", "wrong shape"])
+        "empty message", "wrong shape", "unknown encoding"])
 def test_a_log_that_is_not_whole_is_refused(items, reason):
     with pytest.raises(ArchiveDamaged, match=reason):
         check_log(items(log_items()))
