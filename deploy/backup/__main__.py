@@ -83,7 +83,7 @@ def _restore(args, settings: BackupSettings, console: Console) -> int:
                                                        refresh=True),
             **options))
     _print_summary(result.summary, console)
-    kept = "at their old offsets" if result.offsets_kept else "at new offsets (appended)"
+    kept = "at the offsets they had" if result.offsets_kept else "at other offsets than they had"
     console.print(f"[green]{result.written} messages restored[/green] {kept} to "
                   f"{settings.kafka_bootstrap_servers}; now rebuild casefile "
                   "(python -m services.casefile.rebuild) and start notify on an empty database",
