@@ -190,7 +190,8 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("file", type=Path)
     verify.add_argument("--keys", action="store_true", help="it is a key-store backup")
     keys_out = command("export-keys", _export_keys,
-                       "export the key store (KEYSTORE_DATABASE_URL) into an encrypted archive")
+                       "export the key store (KEYSTORE_DATABASE_URL) into an encrypted archive, "
+                       "after the log's: every case on that log then has its key in it")
     keys_out.add_argument("--out", type=Path, required=True, help="the archive to write")
     keys_in = command("restore-keys", _restore_keys,
                       "restore a key-store archive into an empty key store, after the log: "

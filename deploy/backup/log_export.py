@@ -37,9 +37,7 @@ async def export_log(
                         timestamp_ms=record.timestamp, key=record.key, value=record.value,
                         headers=tuple(record.headers))
                     archive.write(message_item(message))
-                    where = (message.topic, message.partition)
-                    count, _ = summary.partitions.get(where, (0, 0))
-                    summary.partitions[where] = (count + 1, message.offset + 1)
+                    summary.count(message)
                 if on_progress is not None:
                     on_progress(position)
         archive.write(end_item(summary))

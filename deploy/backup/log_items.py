@@ -43,6 +43,10 @@ class LogSummary:
     def messages(self) -> int:
         return sum(count for count, _ in self.partitions.values())
 
+    def count(self, message: LogMessage) -> None:
+        count, _ = self.partitions.get((message.topic, message.partition), (0, 0))
+        self.partitions[message.topic, message.partition] = (count + 1, message.offset + 1)
+
     def ends(self) -> dict[str, dict[str, list[int]]]:
         ends: dict[str, dict[str, list[int]]] = {topic: {} for topic in self.topics}
         for (topic, partition), (count, next_offset) in sorted(self.partitions.items()):
@@ -83,7 +87,7 @@ def check_log(items: Iterable[dict]) -> LogSummary:
                          created_at=str(first["log"].get("created_at", "")))
     for item in items:
         if "m" in item:
-            _count(summary, _message(item["m"]))
+            _check_and_count(summary, _message(item["m"]))
         elif "end" in item:
             if item["end"] != summary.ends():
                 raise ArchiveDamaged("the archive's end does not count the messages it holds")
@@ -95,17 +99,17 @@ def check_log(items: Iterable[dict]) -> LogSummary:
     raise ArchiveDamaged("the archive has no end: the export did not finish")
 
 
-def _count(summary: LogSummary, message: LogMessage) -> None:
+def _check_and_count(summary: LogSummary, message: LogMessage) -> None:
     where = f"{message.topic}[{message.partition}]@{message.offset}"
     partitions = summary.topics.get(message.topic)
     if partitions is None or not 0 <= message.partition < partitions:
         raise ArchiveDamaged(f"message {where} is on a partition its header does not list")
-    count, next_offset = summary.partitions.get((message.topic, message.partition), (0, 0))
+    _, next_offset = summary.partitions.get((message.topic, message.partition), (0, 0))
     if message.offset < next_offset:
         raise ArchiveDamaged(f"message {where} comes after offset {next_offset - 1}: out of order")
     if message.key is None and message.value is None:
         raise ArchiveDamaged(f"message {where} has neither key nor value")
-    summary.partitions[message.topic, message.partition] = (count + 1, message.offset + 1)
+    summary.count(message)
 
 
 def _topics(value: object) -> dict[str, int]:

@@ -50,9 +50,8 @@ def write(path, items, kind=ArchiveKind.LOG, key=KEY):
 
 def log_items(messages=MESSAGES) -> list[dict]:
     summary = LogSummary(topics={"case-events": 3, "alert-events": 3}, created_at="2025-03-01")
-    for m in messages:
-        count, _ = summary.partitions.get((m.topic, m.partition), (0, 0))
-        summary.partitions[m.topic, m.partition] = (count + 1, m.offset + 1)
+    for message in messages:
+        summary.count(message)
     return [header_item(summary.topics, summary.created_at),
             *map(message_item, messages), end_item(summary)]
 
