@@ -6,16 +6,17 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-from-lock
 
-.PHONY: help install up down test test-unit bench bench-intake bench-replay bench-notify schemas asyncapi lock clean
+.PHONY: help install up down test test-unit bench bench-intake bench-replay bench-notify bench-backup schemas asyncapi lock clean
 
 help:
 	@echo "make up       run broker + intake + casefile + notify in the foreground (Ctrl-C stops)"
 	@echo "make down     stop a stack left running"
 	@echo "make test     run the whole test suite (unit, integration, end-to-end)"
-	@echo "make bench    the three benchmarks below"
+	@echo "make bench    the four benchmarks below"
 	@echo "make bench-intake  intake's commands/s and p50/p99 latency beside a no-work FastAPI baseline"
 	@echo "make bench-replay  casefile's full rebuild of 200,000 events beside a bare Kafka consumer"
 	@echo "make bench-notify  100,000 open inquiries falling due: alert latency, tick cost, memory"
+	@echo "make bench-backup  a 150,000-message log exported to an encrypted archive and restored"
 	@echo "make schemas  regenerate contracts/schemas/*.json and contracts/asyncapi.json from the event models"
 	@echo "make asyncapi regenerate only the AsyncAPI document of the topics"
 	@echo "make lock     re-resolve requirements.lock from pyproject.toml (needs uv)"
@@ -41,7 +42,7 @@ test: install
 test-unit: install
 	$(PY) -m pytest tests/unit
 
-bench: bench-intake bench-replay bench-notify
+bench: bench-intake bench-replay bench-notify bench-backup
 
 bench-intake: install
 	$(PY) -m bench.intake
@@ -51,6 +52,9 @@ bench-replay: install
 
 bench-notify: install
 	$(PY) -m bench.notify
+
+bench-backup: install
+	$(PY) -m bench.backup
 
 schemas: install
 	$(PY) -m contracts.schemas
