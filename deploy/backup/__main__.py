@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from aiokafka.errors import KafkaConnectionError, KafkaError
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -38,7 +39,13 @@ from deploy.backup.settings import BackupSettings, backup_key
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console(stderr=True, soft_wrap=True)  # whole lines in a log, whatever its width
-    settings = BackupSettings()
+    try:
+        settings = BackupSettings()
+    except ValidationError as exc:  # e.g. KAFKA_SECURITY_PROTOCOL=TLS
+        names = ", ".join(str(error["loc"][0]).upper() for error in exc.errors())
+        console.print(f"[red]backup failed:[/red] {names} cannot be used: "
+                      f"{exc.errors()[0]['msg']}", highlight=False)
+        return 2
     try:
         return args.run(args, settings, console)
     except (BackupError, KafkaSecurityError) as exc:
