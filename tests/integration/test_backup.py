@@ -332,3 +332,52 @@ async def test_a_backup_goes_through_tls_and_scram_with_the_services_settings(
         assert {c.sasl_user for c in proxy.passed()} == {KAFKA_USER}
         assert {c.tls_version for c in proxy.passed()} <= {"TLSv1.2", "TLSv1.3"}
     assert KAFKA_PASSWORD not in exported.stdout + exported.stderr + restored.stderr
+
+
+async def test_a_topic_already_written_is_refused_unless_appended_to_and_so_is_another_shape(
+    kafka, topics, backup_key, tmp_path
+):
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all")
+    await producer.start()
+    try:
+        for n in range(4):
+            await producer.send_and_wait(topics.case_events, f"fictional event {n}".encode(),
+                                         key=f"case-{n}".encode())
+    finally:
+        await producer.stop()
+    archive = tmp_path / "log.backup"
+    assert backup(kafka, "export", "--out", str(archive),
+                  BACKUP_KEY_FILE=str(backup_key)).returncode == 0
+
+    with EmbeddedBroker(kafka_port=free_port(), durable=False) as other_shape, \
+            EmbeddedBroker(kafka_port=free_port(), durable=False) as target:
+        await ensure_topics(other_shape.bootstrap_servers, [topics.case_events], partitions=2)
+        reshaped = backup(other_shape.bootstrap_servers, "restore", str(archive),
+                          BACKUP_KEY_FILE=str(backup_key))
+        left_on_other_shape = await every_message(other_shape.bootstrap_servers)
+        first = backup(target.bootstrap_servers, "restore", str(archive),
+                       BACKUP_KEY_FILE=str(backup_key))
+        appended = backup(target.bootstrap_servers, "restore", str(archive), "--append",
+                          BACKUP_KEY_FILE=str(backup_key))
+        on_target = await every_message(target.bootstrap_servers)
+    on_source = await every_message(kafka)
+
+    assert reshaped.returncode == 2
+    assert f"topic '{topics.case_events}' has 2 partitions" in reshaped.stderr
+    assert left_on_other_shape == {topics.case_events: []}  # nothing created, nothing written
+    assert first.returncode == 0 and "at the offsets they had" in first.stderr
+    assert appended.returncode == 0 and "at other offsets than they had" in appended.stderr
+    # each partition holds its messages twice over, the backup's copy after the first
+    assert set(on_target) == set(on_source)
+    for topic, messages in on_source.items():
+        assert len(messages) == (4 if topic == topics.case_events else 0)
+        assert per_partition(on_target[topic]) == {
+            partition: once + once for partition, once in per_partition(messages).items()}
+
+
+def per_partition(messages: list[tuple]) -> dict[int, list[tuple]]:
+    """Each partition's messages in offset order, without their offsets."""
+    found: dict[int, list[tuple]] = {}
+    for partition, _offset, *message in messages:
+        found.setdefault(partition, []).append(tuple(message))
+    return found
