@@ -2,7 +2,9 @@
 
 Nothing is written until the whole archive has been read and authenticated. Each message
 goes back to its topic and partition with its key, value, headers and timestamp, in its
-partition's order; into empty topics it lands at the offset it had.
+partition's order; into empty topics it lands at the offset it had. The archive is read
+twice rather than held in memory: a file changed between the two readings still fails to
+authenticate, but then with part of it written.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from deploy.backup.archive import (
     read_archive,
 )
 from deploy.backup.erasures import erased_case
+from deploy.backup.key_store_backup import read_key_store_archive
 from deploy.backup.log_items import (
     LogMessage,
     LogSummary,
@@ -194,3 +195,38 @@ def test_an_erasure_on_the_log_is_recognised_and_nothing_else_is():
     assert erased_case(b'{"type": "subject_erased"}') is None
     assert erased_case(b"not json") is None and erased_case(None) is None
     assert erased_case(b"[1, 2]") is None
+
+
+KEY_ROW = {"case_id": "0b7e6c1e-63a4-4f7e-9d3e-2f1c5a9b8d70", "wrapped_key": "AAEC",
+           "master_key_id": "0123456789abcdef", "created_at": "2025-03-01T09:00:00+00:00",
+           "erased_at": None}
+
+
+@pytest.mark.parametrize(("items", "reason"), [
+    ([{"key_store": {}}, {"key": KEY_ROW}], "has no end"),
+    ([{"key_store": {}}, {"key": KEY_ROW}, {"end": {"keys": 2}}], "does not count the keys"),
+    ([{"key": KEY_ROW}, {"end": {"keys": 1}}], "does not begin with a key-store backup"),
+    ([{"key_store": {}}, {"key": {**KEY_ROW, "case_id": "no"}}, {"end": {"keys": 1}}],
+     "a key of the wrong shape"),
+    ([{"key_store": {}}, {"key": {**KEY_ROW, "wrapped_key": "not base64!"}},
+      {"end": {"keys": 1}}], "a key of the wrong shape"),
+    ([{"key_store": {}}, {"end": {"keys": 0}}, {"key": KEY_ROW}], "items after its end"),
+], ids=["no end", "miscounted", "no header", "bad case id", "bad key", "after the end"])
+def test_a_key_store_backup_that_is_not_whole_is_refused(tmp_path, items, reason):
+    path = write(tmp_path / "keys.backup", items, ArchiveKind.KEY_STORE)
+
+    with pytest.raises(ArchiveDamaged, match=reason):
+        read_key_store_archive(path, KEY)
+
+
+def test_a_key_store_backup_reads_back_its_keys_and_tombstones(tmp_path):
+    tombstone = {**KEY_ROW, "case_id": "5d1c2b7a-0000-4000-8000-000000000001",
+                 "wrapped_key": None, "erased_at": "2025-03-02T10:00:00+00:00"}
+    items = [{"key_store": {}}, {"key": KEY_ROW}, {"key": tombstone}, {"end": {"keys": 2}}]
+    path = write(tmp_path / "keys.backup", items, ArchiveKind.KEY_STORE)
+
+    live, erased = read_key_store_archive(path, KEY)
+
+    assert live["wrapped_key"] == b"\x00\x01\x02" and live["erased_at"] is None
+    assert erased["wrapped_key"] is None
+    assert erased["erased_at"].isoformat() == "2025-03-02T10:00:00+00:00"
