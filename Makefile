@@ -9,16 +9,17 @@ STAMP  := $(VENV)/.installed-from-lock
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install browser messages up down test test-unit bench bench-intake bench-replay bench-notify schemas asyncapi config-reference lock clean
+.PHONY: help install browser messages up down test test-unit bench bench-intake bench-replay bench-notify bench-backup schemas asyncapi config-reference lock clean
 
 help:
 	@echo "make up       run broker + intake + casefile + notify + the web app in the foreground (Ctrl-C stops)"
 	@echo "make down     stop a stack left running"
 	@echo "make test     run the whole test suite (unit, integration, browser, end-to-end)"
-	@echo "make bench    the three benchmarks below"
+	@echo "make bench    the four benchmarks below"
 	@echo "make bench-intake  intake's commands/s and p50/p99 latency beside a no-work FastAPI baseline"
 	@echo "make bench-replay  casefile's full rebuild of 200,000 events beside a bare Kafka consumer"
 	@echo "make bench-notify  100,000 open inquiries falling due: alert latency, tick cost, memory"
+	@echo "make bench-backup  a 150,000-message log exported to an encrypted archive and restored"
 	@echo "make messages regenerate the web app's message catalogue (services/web/translations)"
 	@echo "make schemas  regenerate contracts/schemas/*.json and contracts/asyncapi.json from the event models"
 	@echo "make asyncapi regenerate only the AsyncAPI document of the topics"
@@ -54,7 +55,7 @@ test: install browser
 test-unit: install
 	$(PY) -m pytest tests/unit
 
-bench: bench-intake bench-replay bench-notify
+bench: bench-intake bench-replay bench-notify bench-backup
 
 bench-intake: install
 	$(PY) -m bench.intake
@@ -64,6 +65,9 @@ bench-replay: install
 
 bench-notify: install
 	$(PY) -m bench.notify
+
+bench-backup: install
+	$(PY) -m bench.backup
 
 messages: install
 	$(PY) -m services.web.messages
