@@ -132,6 +132,11 @@ def test_from_report_to_answered_inquiry(browser, live, people, clock, shots):
     page.get_by_role("link", name="Today").click()
     until_shown(page, lambda: page.locator("#overdue").count() == 0)
 
+    # Which institutions answer: this consulate did, once, after the deadline.
+    page.get_by_role("link", name="Recipients").click()
+    consulate = page.locator("tr", has_text="Consulate General (fictional)")
+    expect(consulate.locator("td")).to_have_text(["consulate", "CN", "1", "1", "0", "45.0", "0 %"])
+
     # The audit: the case as it was known before the answer, and its chain intact.
     page.goto(f"/cases/{case_id}/audit")
     expect(page.locator("#chain-result")).to_contain_text("Intact")

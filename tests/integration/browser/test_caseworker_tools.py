@@ -127,6 +127,11 @@ def test_with_the_keyboard_alone_on_a_phone_sized_screen(browser, live, people, 
         assert unlabelled_inputs(page) == [], path
         shots(page, f"phone-{name}")
 
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_text("You are logged out.")).to_be_visible()
+    page.goto(f"/cases/{case_id}")
+    expect(page).to_have_url(f"{web}/login?next=%2Fcases%2F{case_id}")
+
 
 def test_in_russian_from_the_browser_s_language_and_back_to_english_from_the_menu(
         browser, live, people, clock, shots):
