@@ -3,9 +3,7 @@ service on the real broker and real databases, all on one injected clock."""
 
 from __future__ import annotations
 
-import base64
 import os
-import secrets
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,30 +85,27 @@ def shots(request) -> callable:
 
 
 @pytest.fixture
-def people(accounts_settings, clock) -> dict[str, Person]:
-    return open_accounts(accounts_settings, PEOPLE, PASSWORD, clock())
-
-
-@pytest.fixture
-def accounts_settings(kafka, topics, database_url, tmp_path) -> AccountsSettings:
+def production_accounts(accounts_settings) -> AccountsSettings:
     """Accounts as in production: a second factor required, no demo accounts."""
-    return AccountsSettings(
-        database_url=database_url("accounts"), kafka_bootstrap_servers=kafka,
-        account_events_topic=topics.account_events, demo_mode=False,
-        signing_key_file=tmp_path / "keys" / "access-token.key",
-        secrets_key=base64.b64encode(secrets.token_bytes(32)).decode())
+    return changed(accounts_settings, demo_mode=False)
 
 
 @pytest.fixture
-def live(people, accounts_settings, intake_settings, casefile_settings,
+def people(production_accounts, clock) -> dict[str, Person]:
+    return open_accounts(production_accounts, PEOPLE, PASSWORD, clock())
+
+
+@pytest.fixture
+def live(people, production_accounts, intake_settings, casefile_settings,
          notify_settings, topics, clock) -> Iterator[LiveServices]:
     """accounts, intake, casefile, notify and the web app, trusting accounts' tokens."""
-    trust = {"access_token_public_key_file": public_key_path(accounts_settings.signing_key_file),
+    trust = {"access_token_public_key_file":
+             public_key_path(production_accounts.signing_key_file),
              "account_events_topic": topics.account_events}
 
     def build(urls: dict[str, str]):
         return {
-            "accounts": create_accounts(accounts_settings, clock=clock),
+            "accounts": create_accounts(production_accounts, clock=clock),
             "intake": create_intake(changed(intake_settings, **trust), clock=clock),
             "casefile": create_casefile(changed(casefile_settings, **trust), clock=clock),
             "notify": create_notify(changed(notify_settings, **trust,
