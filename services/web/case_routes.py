@@ -8,7 +8,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from contracts.case_events import SubjectStatus
@@ -88,13 +88,14 @@ async def _case_after(page, case_id: UUID, after: int) -> dict:
         if reply.ok and reply.body["last_sequence"] >= after:
             return reply.body
         if not reply.ok and (reply.status != 404 or after == 0):
-            raise NotAllowed(reply.status if reply.status in (403, 404) else 502,
-                             str(reply.detail))
+            if reply.status in (403, 404):
+                raise NotAllowed(reply.status, str(reply.detail))
+            raise HTTPException(502, detail=f"casefile answered {reply.status}")
         if waited >= settings.read_your_writes_seconds:
             if reply.ok:
                 return reply.body
-            raise NotAllowed(404, "The case was recorded but is not shown yet; reload in a "
-                                  "moment.")
+            raise HTTPException(503, detail=N_("The case was recorded but is not shown yet. "
+                                               "Reload in a moment."))
         await asyncio.sleep(step)
         waited += step
 

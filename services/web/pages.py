@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from services.web import session as cookies
 from services.web.backends import Backends, Reply
 from services.web.forms import choice_label
-from services.web.i18n import LANGUAGE_COOKIE, Language, choose
+from services.web.i18n import LANGUAGE_COOKIE, N_, Language, choose
 from services.web.session import BrowserSession, Who
 
 log = structlog.get_logger()
@@ -168,8 +168,8 @@ async def checked_form(request: Request) -> dict[str, str]:
     form = await request.form()
     values = {key: value for key, value in form.items() if isinstance(value, str)}
     if not BrowserSession.of(request).csrf_matches(values.get("csrf")):
-        raise HTTPException(403, detail="the form is stale or came from another site; "
-                                        "reload the page and try again")
+        raise HTTPException(403, detail=N_("The form is out of date or came from another "
+                                           "site. Reload the page and try again."))
     return values
 
 
