@@ -20,7 +20,7 @@ YEAR = 365 * 24 * 3600
 async def login_page(page: PageDep, next: str = "/", ended: bool = False) -> Response:
     csrf = page.browser.csrf_token or secrets.token_urlsafe(24)
     response = page.render("login.html", next=safe_next(next), error=None, ended=ended,
-                           login_csrf=csrf)
+                           login_csrf=csrf, who=None)  # whatever old cookies say
     if page.browser.csrf_token is None:  # a login form posted from another site is refused too
         response.set_cookie(cookies.CSRF, csrf, httponly=True, samesite="strict", path="/",
                             secure=page.request.app.state.settings.cookie_secure)
@@ -45,7 +45,7 @@ async def log_in(page: PageDep, form: FormDep) -> Response:
                                                              N_("Logging in failed."))
         return page.render("login.html", 401 if reply.status in (401, 403, 422) else 429,
                            next=target, error=error, ended=False, account=body["account"],
-                           login_csrf=page.browser.csrf_token)
+                           login_csrf=page.browser.csrf_token, who=None)
     response = RedirectResponse(target, status_code=303)
     tokens = reply.body
     cookies.keep(response, access_token=tokens["access_token"],
