@@ -20,6 +20,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 REFERENCE = Path(__file__).with_name("CONFIGURATION.md")
+ROOT = REFERENCE.parent.parent
 
 # What runs in a deployment, and where its settings are (imported only when asked for).
 PROGRAMS = {
@@ -27,6 +28,7 @@ PROGRAMS = {
     "intake": ("python -m services.intake", "services.intake.config:Settings"),
     "casefile": ("python -m services.casefile", "services.casefile.config:Settings"),
     "notify": ("python -m services.notify", "services.notify.config:Settings"),
+    "web": ("python -m services.web", "services.web.config:Settings"),
     "provision": ("python -m deploy.provision topics", "deploy.provision:ProvisionSettings"),
 }
 
@@ -79,6 +81,9 @@ def _default(info: FieldInfo) -> str:
         value = value.value
     if isinstance(value, list | dict):
         return json.dumps(value)
+    if isinstance(value, Path) and value.is_relative_to(ROOT):
+        # a file shipped with the code: the same in every checkout and in the image (/app)
+        return str(value.relative_to(ROOT))
     return str(value)
 
 

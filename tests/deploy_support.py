@@ -11,6 +11,8 @@ from deploy.configuration import variable_names
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 SERVICES = ("accounts", "intake", "casefile", "notify")
+# The caseworkers' site: a client of the services' HTTP APIs, with no Kafka, store or secret.
+WEB_APP = "web"
 # Variables whose value is a secret: they may only arrive from a secret store, never inline.
 SECRET_VARIABLES = {"KAFKA_SASL_PASSWORD", "MASTER_KEY", "SECRETS_KEY", "SMTP_PASSWORD",
                     "WEBHOOK_SECRET", "DATABASE_URL", "KEYSTORE_DATABASE_URL"}
@@ -19,7 +21,7 @@ PASSWORD_IN_URL = re.compile(r"://[^/@:\s]+:[^/@\s]+@")
 
 _PROGRAMS = {"services.intake.migrate": "intake", "services.accounts.migrate": "accounts",
              "deploy.provision": "provision",
-             **{f"services.{name}": name for name in SERVICES}}
+             **{f"services.{name}": name for name in (*SERVICES, WEB_APP)}}
 
 
 def program_of(command: list[str]) -> str:

@@ -1,10 +1,12 @@
 """deploy/compose.yaml, checked without a Docker engine: it parses, names only variables the
 services read, never carries a secret, and keeps Kafka's durability promises."""
 
+import ipaddress
 import subprocess
 
 import pytest
 import yaml
+from pydantic import IPvAnyNetwork, TypeAdapter
 
 from deploy import compose_secrets
 from tests.deploy_support import (
@@ -12,6 +14,8 @@ from tests.deploy_support import (
     PASSWORD_IN_URL,
     ROOT,
     SECRET_VARIABLES,
+    SERVICES,
+    WEB_APP,
     migrated_services,
     program_of,
     read_by,
@@ -70,6 +74,54 @@ def test_every_listener_speaks_tls_and_the_services_log_in_with_sasl(compose):
 def test_intake_casefile_and_notify_run_two_replicas_each(compose):
     for name in ("intake", "casefile", "notify"):
         assert compose["services"][name]["deploy"]["replicas"] == 2
+
+
+def trusted(service: dict) -> list:
+    """TRUSTED_PROXIES as the service reads it (contracts/http_security.py)."""
+    value = service["environment"].get("TRUSTED_PROXIES", "[]")
+    return TypeAdapter(list[IPvAnyNetwork]).validate_json(value)
+
+
+def test_the_web_app_is_the_one_service_published_and_only_on_loopback(compose):
+    published = {name: s["ports"] for name, s in compose["services"].items() if s.get("ports")}
+    assert published == {WEB_APP: ["127.0.0.1:8000:8000"]}
+    web = compose["services"][WEB_APP]
+    assert web["command"] == ["python", "-m", "services.web"]
+    assert web["environment"]["HTTP_PORT"] == "8000"  # what the image's health check asks
+    # one replica: a published port is bound by one container, and its address is fixed
+    assert web.get("deploy", {}).get("replicas", 1) == 1
+
+
+def test_the_web_app_reaches_every_service_at_the_port_it_serves_on(compose):
+    web = compose["services"][WEB_APP]["environment"]
+    for name in SERVICES:
+        port = compose["services"][name]["environment"]["HTTP_PORT"]
+        assert web[f"{name.upper()}_URL"] == f"http://{name}:{port}", name
+        assert WEB_APP in compose["services"][name]["networks"], f"web cannot reach {name}"
+
+
+def test_the_web_app_sits_behind_tls_with_secure_cookies_and_holds_no_secret(compose):
+    web = compose["services"][WEB_APP]
+    assert web["environment"]["COOKIE_SECURE"] == "true"
+    assert web["environment"]["BEHIND_TLS"] == "true"
+    assert not web.get("secrets") and not web.get("env_file")
+    assert not [variable for variable in web["environment"] if variable.startswith("KAFKA_")]
+    assert list(web["networks"]) == [WEB_APP], "the web app reaches the services, nothing else"
+
+
+def test_the_services_believe_forwarded_addresses_from_the_web_app_alone(compose):
+    [subnet] = compose["networks"][WEB_APP]["ipam"]["config"]
+    web = compose["services"][WEB_APP]
+    address = ipaddress.ip_address(web["networks"][WEB_APP]["ipv4_address"])
+    assert address in ipaddress.ip_network(subnet["subnet"])
+    for name in SERVICES:
+        assert trusted(compose["services"][name]) == [ipaddress.ip_network(address)], name
+        assert WEB_APP in compose["services"][name]["networks"], name
+    # the web app believes the proxy on the host, which reaches the published port from the
+    # network's gateway, so the caseworker's own address is what reaches the services
+    assert trusted(web) == [ipaddress.ip_network(subnet["gateway"])]
+    others = set(compose["services"]) - {*SERVICES, WEB_APP}
+    assert not [name for name in others if compose["services"][name].get("networks")]
 
 
 def test_topics_are_provisioned_with_the_clusters_durability(compose):

@@ -4,6 +4,7 @@ import fnmatch
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.deploy_support import DEPLOY, ROOT
 
@@ -101,6 +102,17 @@ def test_the_build_context_holds_code_and_the_lock_only():
     assert not [path for path in sent if re.search(r"\.(pem|key)$|(^|/)\.env$", path)]
 
 
+def test_the_web_app_s_templates_styles_and_translations_are_in_the_build_context():
+    sent = set(build_context())
+    shipped = subprocess.run(["git", "ls-files", "services/web/templates", "services/web/static",
+                              "services/web/translations"], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout.split()
+    assert {"services/web/templates/login.html", "services/web/static/app.css",
+            "services/web/translations/messages.pot", "services/web/translations/ru.po"} <= set(
+        shipped)
+    assert set(shipped) <= sent, f"left out of the image: {sorted(set(shipped) - sent)}"
+
+
 def test_every_path_the_dockerfile_copies_is_in_the_build_context():
     sent = build_context()
     for keyword, argument in instructions():
@@ -118,17 +130,44 @@ def commands_run_from_the_image() -> set[str]:
     return found
 
 
-def test_every_program_the_deployments_run_imports_from_what_the_image_holds(tmp_path):
+def copy_of_the_build_context(into: Path) -> Path:
     for path in build_context():
-        target = tmp_path / path
+        target = into / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes((ROOT / path).read_bytes())
+    return into
+
+
+def run_in(directory: Path, code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], cwd=directory,
+                          env={"PYTHONPATH": str(directory), "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_every_program_the_deployments_run_imports_from_what_the_image_holds(tmp_path):
+    copy_of_the_build_context(tmp_path)
     # `python -m PACKAGE` runs its __main__ (guarded, so importing it starts nothing)
     modules = sorted(m + ".__main__" if (ROOT / m.replace(".", "/")).is_dir() else m
                      for m in commands_run_from_the_image())
+    assert "services.web" in modules or "services.web.__main__" in modules, (
+        "the deployments do not run the web app")
     imports = "; ".join(f"importlib.import_module({m!r})" for m in modules)
-    done = subprocess.run(
-        [sys.executable, "-c", f"import importlib; {imports}"], cwd=tmp_path,
-        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, timeout=120)
+    done = run_in(tmp_path, f"import importlib; {imports}")
     assert done.returncode == 0, f"not importable from the build context: {done.stderr[-2000:]}"
+
+
+WEB_APP_PAGES = """
+from fastapi.testclient import TestClient
+from services.web.app import create_app
+with TestClient(create_app()) as browser:
+    login = browser.get("/login", headers={"Accept-Language": "ru"})
+    styles = browser.get("/static/app.css")
+print(login.status_code, styles.status_code, "Войти" in login.text, len(styles.content) > 0)
+"""
+
+
+def test_the_web_app_serves_its_pages_in_russian_from_what_the_image_holds(tmp_path):
+    # the templates, the stylesheet and the catalogues, found where the code looks for them
+    done = run_in(copy_of_the_build_context(tmp_path), WEB_APP_PAGES)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["200", "200", "True", "True"]

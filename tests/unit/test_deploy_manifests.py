@@ -2,6 +2,7 @@
 deployment relies on (probes, limits, disruption budgets, network policies, secrets only by
 reference, variables the services read)."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -10,11 +11,14 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 import yaml
+from pydantic import IPvAnyNetwork, TypeAdapter
 
 from tests.deploy_support import (
     DEPLOY,
     PASSWORD_IN_URL,
     SECRET_VARIABLES,
+    SERVICES,
+    WEB_APP,
     migrated_services,
     program_of,
     read_by,
@@ -65,9 +69,10 @@ def test_every_resource_is_valid_kubernetes_with_no_unknown_field(rendered):
         kubernetes_validate.validate(doc, OLDEST_KUBERNETES, strict=True)
 
 
-def test_the_four_services_and_their_jobs_are_deployed(rendered):
+def test_the_four_services_the_web_app_and_the_jobs_are_deployed(rendered):
     _, docs = rendered
-    assert set(of_kind(docs, "Deployment")) == {"accounts", "intake", "casefile", "notify"}
+    assert set(of_kind(docs, "Deployment")) == {*SERVICES, WEB_APP}
+    assert set(of_kind(docs, "Service")) == {*SERVICES, WEB_APP}
     jobs = {program_of(job["spec"]["template"]["spec"]["containers"][0]["command"])
             for name, job in of_kind(docs, "Job").items() if name.startswith("migrate-")}
     assert jobs == migrated_services()
@@ -103,7 +108,10 @@ def test_every_deployment_has_a_disruption_budget(rendered):
 
 
 def _selects(policy: dict, labels: dict) -> bool:
-    selector = policy["spec"]["podSelector"]
+    return _matches(policy["spec"]["podSelector"], labels)
+
+
+def _matches(selector: dict, labels: dict) -> bool:
     if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
         return False
     return all(labels.get(e["key"]) in e["values"] for e in selector.get("matchExpressions", [])
@@ -123,6 +131,8 @@ def test_all_traffic_is_denied_but_what_each_pod_needs(rendered):
                         for port in rule.get("ports", [])}
         if name.startswith("migrate-"):
             assert egress_ports == {53, 5432}, name  # DNS and PostgreSQL, nothing else
+        elif name == WEB_APP:  # DNS and the services' HTTP ports: no Kafka, no PostgreSQL
+            assert egress_ports == {53} | set(http_ports(docs).values()), name
         elif name == "provision-topics":
             assert egress_ports == {53, 9092}, name  # DNS and Kafka
         else:
@@ -132,6 +142,85 @@ def test_all_traffic_is_denied_but_what_each_pod_needs(rendered):
         ingress = [policy for policy in policies.values() if _selects(policy, labels)
                    and policy["spec"].get("ingress")]
         assert bool(ingress) == (name in of_kind(docs, "Deployment")), name
+
+
+def http_ports(docs: list[dict]) -> dict[str, int]:
+    """Each service's HTTP container port, by service."""
+    ports = {}
+    for name in SERVICES:
+        container = of_kind(docs, "Deployment")[name]["spec"]["template"]["spec"]["containers"][0]
+        [port] = [p["containerPort"] for p in container["ports"] if p["name"] == "http"]
+        ports[name] = port
+    return ports
+
+
+def callers(docs: list[dict], name: str) -> list[tuple[str, object]]:
+    """Who the NetworkPolicies let open a connection to a Deployment's pods, and on what."""
+    labels = {"app.kubernetes.io/name": name}
+    return sorted((json.dumps(peer, sort_keys=True), sorted(str(p["port"]) for p in rule["ports"]))
+                  for policy in of_kind(docs, "NetworkPolicy").values()
+                  if _selects(policy, labels)
+                  for rule in policy["spec"].get("ingress", []) for peer in rule["from"])
+
+
+INGRESS_CONTROLLER = json.dumps(
+    {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}})
+WEB_PODS = json.dumps({"podSelector": {"matchLabels": {"app.kubernetes.io/name": WEB_APP}}})
+
+
+def test_only_the_ingress_controller_and_the_web_app_may_call_a_service(rendered):
+    _, docs = rendered
+    for name in SERVICES:
+        assert callers(docs, name) == sorted([(INGRESS_CONTROLLER, ["http"]),
+                                              (WEB_PODS, ["http"])]), name
+
+
+def test_browsers_reach_the_web_app_through_the_ingress_controller_alone(rendered):
+    _, docs = rendered
+    assert callers(docs, WEB_APP) == [(INGRESS_CONTROLLER, ["http"])]
+    service = of_kind(docs, "Service")[WEB_APP]["spec"]
+    assert service["ports"] == [{"name": "http", "port": 8000, "targetPort": "http"}]
+
+
+def test_the_web_app_may_reach_each_service_on_the_port_it_serves(rendered):
+    _, docs = rendered
+    web = {"app.kubernetes.io/name": WEB_APP}
+    rules = [rule for policy in of_kind(docs, "NetworkPolicy").values() if _selects(policy, web)
+             for rule in policy["spec"].get("egress", [])]
+    container = of_kind(docs, "Deployment")[WEB_APP]["spec"]["template"]["spec"]["containers"][0]
+    urls = {variable["name"]: variable["value"] for variable in container["env"]
+            if variable["name"].endswith("_URL")}
+    for name, port in http_ports(docs).items():
+        labels = {"app.kubernetes.io/name": name}
+        assert any(any(_matches(peer.get("podSelector", {"matchLabels": {"-": "-"}}), labels)
+                       for peer in rule["to"]) and port in {p["port"] for p in rule["ports"]}
+                   for rule in rules), f"the web app cannot reach {name} on {port}"
+        assert urls[f"{name.upper()}_URL"] == f"http://{name}:{port}", name
+
+
+def test_the_web_app_needs_no_kafka_database_or_secret(rendered):
+    _, docs = rendered
+    spec = pod_specs(docs)[WEB_APP]
+    container = spec["containers"][0]
+    assert not [v for v in spec.get("volumes", []) if "secret" in v], "a secret is mounted"
+    assert not [v for v in container["env"] if "valueFrom" in v], "a secret is referenced"
+    assert not [source for source in container.get("envFrom", [])
+                if source["configMapRef"]["name"].startswith("casetracker-kafka")]
+    env = {variable["name"]: variable.get("value") for variable in container["env"]}
+    assert env["COOKIE_SECURE"] == "true"
+
+
+def test_the_web_app_and_the_services_read_the_trusted_proxies_the_http_layer_accepts(rendered):
+    _, docs = rendered
+    maps = config_maps(docs)
+    for name in (*SERVICES, WEB_APP):
+        container = pod_specs(docs)[name]["containers"][0]
+        given = {}
+        for source in container.get("envFrom", []):
+            given |= maps[source["configMapRef"]["name"]]
+        given |= {v["name"]: v.get("value") for v in container.get("env", [])}
+        assert given.get("BEHIND_TLS") == "true", name  # TLS ends at the ingress controller
+        TypeAdapter(list[IPvAnyNetwork]).validate_json(given["TRUSTED_PROXIES"])
 
 
 def test_secrets_are_referenced_never_defined_or_inlined(rendered):
@@ -192,4 +281,4 @@ def test_the_large_deployment_runs_more_of_everything_than_the_small():
 
     small, large = replicas("small"), replicas("large")
     assert all(large[name] >= small[name] for name in small)
-    assert all(small[name] >= 2 for name in ("intake", "casefile", "notify"))
+    assert all(small[name] >= 2 for name in ("intake", "casefile", "notify", WEB_APP))

@@ -29,6 +29,23 @@ def test_the_reference_names_each_variable_with_its_default_and_meaning():
     assert "MASTER_KEY" not in notify  # notify never sees personal data, nor its key
 
 
+def test_the_reference_documents_the_web_app_which_needs_no_kafka_database_or_secret():
+    text = configuration.REFERENCE.read_text()
+    assert "\n## web\n\n`python -m services.web`" in text
+    web = text.split("\n## web\n")[1].split("\n## ")[0]
+    for variable in ("ACCOUNTS_URL", "INTAKE_URL", "CASEFILE_URL", "NOTIFY_URL", "COOKIE_SECURE",
+                     "TRUSTED_PROXIES", "BEHIND_TLS"):
+        assert f"| `{variable}` |" in web, variable
+    assert "KAFKA_" not in web and "DATABASE_URL" not in web and "*secret*" not in web
+
+
+def test_the_reference_is_the_same_in_every_checkout():
+    # a default inside the code (the web app's catalogues) is shown relative to the repository
+    text = configuration.reference()
+    assert str(configuration.ROOT) not in text
+    assert "| `TRANSLATIONS_DIR` | `services/web/translations` |" in text
+
+
 def test_variables_follow_a_settings_env_prefix():
     from deploy.stack import StackSettings
 

@@ -97,6 +97,13 @@ def test_every_topic_a_service_is_configured_with_is_granted_to_it(service):
     assert configured <= granted, f"{service} uses {configured - granted} without an ACL"
 
 
+def test_the_web_app_is_no_kafka_principal_and_reads_no_topic():
+    # it calls the services over HTTP with each person's token; Kafka never hears from it
+    assert not [grant for grant in grants() if grant.principal == "User:web"]
+    fields = settings_class("web").model_fields
+    assert not [name for name in fields if name.startswith("kafka_") or name.endswith("_topic")]
+
+
 def test_the_consumers_may_join_their_own_groups_only():
     from services.casefile.access_audit.service import access_consumer_group
 
