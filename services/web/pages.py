@@ -3,7 +3,8 @@ their behalf (renewing the access token when it is about to expire), and renderi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -41,6 +42,8 @@ class Page:
     request: Request
     language: Language
     browser: BrowserSession
+    # A refresh token is good once: calls made side by side renew the session one at a time.
+    _renewing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def who(self) -> Who | None:
@@ -69,6 +72,10 @@ class Page:
         return reply.body
 
     async def _fresh_token(self) -> str:
+        async with self._renewing:
+            return await self._renewed_if_needed()
+
+    async def _renewed_if_needed(self) -> str:
         browser = self.browser
         if browser.access_token is None and browser.refresh_token is None:
             raise LoginRequired

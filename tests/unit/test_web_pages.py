@@ -3,6 +3,7 @@ the browser, and what Today shows first."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,3 +96,43 @@ def test_today_puts_overdue_first_oldest_first_then_due_soon_silence_and_reprisa
     assert [(s.key, [a["alert_id"] for a in s.alerts]) for s in sections] == [
         ("overdue", ["e1", "o2"]), ("due_soon", ["m1"]), ("silent", ["s1"]),
         ("reprisals", ["r1"]), ("set_aside", ["z1"])]
+
+
+class SingleUseRefresh:
+    """A stand-in for the services: a refresh token works once, as accounts' does."""
+
+    def __init__(self) -> None:
+        self.refreshed, self.tokens_seen = 0, []
+
+    async def call(self, service, method, path, *, token, **options):
+        from services.web.backends import Reply
+        await asyncio.sleep(0.01)  # an answer takes a moment, as over the network
+        if path == "/sessions/refresh":
+            if options["json"]["refresh_token"] != "refresh-1":
+                return Reply(401, {"detail": "the session has ended"})
+            self.refreshed += 1
+            new = jwt.encode({"sub": "caseworker-1", "exp": int(time.time()) + 600}, KEY,
+                             algorithm="HS256")
+            return Reply(200, {"access_token": new, "refresh_token": "refresh-2",
+                               "expires_in": 600})
+        self.tokens_seen.append(token)
+        return Reply(200, {})
+
+
+async def test_calls_made_side_by_side_renew_an_expiring_session_once():
+    from types import SimpleNamespace
+
+    from services.web.pages import Page
+
+    expiring = jwt.encode({"sub": "caseworker-1", "exp": int(time.time()) + 5}, KEY,
+                          algorithm="HS256")
+    services = SingleUseRefresh()
+    app = SimpleNamespace(state=SimpleNamespace(backends=services,
+                                                clock=lambda: datetime.now(UTC)))
+    request = SimpleNamespace(app=app, state=SimpleNamespace(), client=None)
+    page = Page(request, LANGUAGES["en"], BrowserSession(expiring, "refresh-1", "c"))
+    replies = await asyncio.gather(*(page.call("casefile", "GET", f"/cases/{n}")
+                                     for n in range(5)))
+    assert [r.status for r in replies] == [200] * 5
+    assert services.refreshed == 1 and len(set(services.tokens_seen)) == 1
+    assert request.state.renewed["refresh_token"] == "refresh-2"
