@@ -17,6 +17,7 @@ from services.casefile import store
 from services.casefile.app import create_app as create_casefile
 from services.casefile.rebuild import rebuild
 from services.casefile.shards import plan
+from tests.broker_support import on_every_broker
 from tests.integration.casefile_support import (
     COUNTS,
     REPORT,
@@ -37,6 +38,7 @@ from tests.support import AUDITOR, eventually, read_topic, running
 pytestmark = pytest.mark.integration
 
 
+@on_every_broker()
 async def test_a_case_shows_in_the_timeline_in_the_order_things_happened(
     intake_app, casefile_settings, capsys
 ):
