@@ -17,6 +17,7 @@ import json
 import subprocess
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -41,6 +42,12 @@ async def _creates_topics(bootstrap_servers: str) -> bool:
         return False
     finally:
         await admin.close()
+
+
+def _creates_topics_now(bootstrap_servers: str) -> bool:
+    """The probe in a thread of its own: `start_broker` may be called inside an event loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _creates_topics(bootstrap_servers)).result()
 
 
 class _NoSchemas(BaseHTTPRequestHandler):
@@ -133,7 +140,7 @@ class SeaweedKafkaGateway:
         ], ready=lambda: processes.port_open(self.kafka_port), timeout=timeout)
         # The gateway accepts connections seconds before the MQ broker has its balancer and a
         # topic can be created: wait for a topic of its own to be created.
-        processes.wait_until(lambda: asyncio.run(_creates_topics(self.bootstrap_servers)),
+        processes.wait_until(lambda: _creates_topics_now(self.bootstrap_servers),
                              timeout=timeout, what="SeaweedFS Kafka gateway creating topics")
 
     def stop_broker(self) -> None:

@@ -11,9 +11,10 @@ MIN_SESSION_TIMEOUT_MS = {TANSU: 0, SEAWEEDFS: 6_000}
 
 
 def on_every_broker(*, seaweedfs_fails: str | None = None) -> pytest.MarkDecorator:
-    """Parametrise the test's `broker` (and so its `kafka`) over both brokers. `seaweedfs_fails` names the Kafka
-    request the gateway gets wrong: the test must then fail there, and passing is an error
-    (strict xfail), so a fixed gateway shows up at once."""
+    """Parametrise the test's `broker` (and so its `kafka`) over both brokers.
+
+    `seaweedfs_fails` names the Kafka request the gateway gets wrong: the test must then fail
+    on the gateway, and passing there is an error (strict xfail), so a fixed gateway shows."""
     seaweedfs = SEAWEEDFS if seaweedfs_fails is None else pytest.param(
         SEAWEEDFS, marks=pytest.mark.xfail(strict=True, reason=seaweedfs_fails))
     return pytest.mark.parametrize("broker", [TANSU, seaweedfs], indirect=True)

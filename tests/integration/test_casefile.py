@@ -89,6 +89,7 @@ async def test_a_case_shows_in_the_timeline_in_the_order_things_happened(
     assert case_id in logs and REPORT["subject"]["name"] not in logs and "checkpoint" not in logs
 
 
+@on_every_broker()
 async def test_an_overdue_alert_marks_the_inquiry_and_a_redelivery_changes_nothing(
     intake_app, casefile_settings, kafka, topics
 ):
@@ -222,6 +223,7 @@ def _as_on_the_log(message: dict) -> bytes:
     return encode_event(decode_event(json.dumps(message)))
 
 
+@on_every_broker()
 async def test_a_restarted_casefile_applies_nothing_twice(
     intake_app, casefile_settings, kafka, topics
 ):
