@@ -6,12 +6,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-from-lock
 
-.PHONY: help install up down test test-unit bench bench-intake bench-replay bench-notify schemas asyncapi lock clean
+.PHONY: help install up down test test-unit test-brokers bench bench-intake bench-replay bench-notify schemas asyncapi lock clean
 
 help:
 	@echo "make up       run broker + intake + casefile + notify in the foreground (Ctrl-C stops)"
 	@echo "make down     stop a stack left running"
 	@echo "make test     run the whole test suite (unit, integration, end-to-end)"
+	@echo "make test-brokers  only the core flows run on both Kafka brokers (Tansu, SeaweedFS's gateway)"
 	@echo "make bench    the three benchmarks below"
 	@echo "make bench-intake  intake's commands/s and p50/p99 latency beside a no-work FastAPI baseline"
 	@echo "make bench-replay  casefile's full rebuild of 200,000 events beside a bare Kafka consumer"
@@ -40,6 +41,10 @@ test: install
 
 test-unit: install
 	$(PY) -m pytest tests/unit
+
+# Tests decorated with on_every_broker(): their ids end in -tansu or -seaweedfs.
+test-brokers: install
+	$(PY) -m pytest tests/integration -k "tansu or seaweedfs"
 
 bench: bench-intake bench-replay bench-notify
 

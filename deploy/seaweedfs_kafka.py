@@ -109,7 +109,7 @@ class SeaweedKafkaGateway:
         return f"127.0.0.1:{self.store_ports.master}"
 
     def start(self, *, timeout: float = 60.0) -> str:
-        """Start every part and return once the gateway accepts Kafka connections."""
+        """Start every part and return once the gateway can create topics."""
         if self.data_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="seaweedfs-kafka-")
             self.data_dir = Path(self._tmp.name)
@@ -175,8 +175,9 @@ class SeaweedKafkaGateway:
             "mini", f"-dir={self.data_dir / 'store'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
             # Never phone home: these machines hold data about people at risk.
             "-master.telemetry=false", "-admin.ui=false", "-webdav=false",
-            "-s3.port.iceberg=0", "-s3.port.lance=0",
-            f"-s3.port={ports.s3}", f"-master.port={ports.master}",
+            # The MQ broker writes to the filer: no S3 endpoint (nor its Iceberg and Lance ones).
+            "-s3=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
+            f"-master.port={ports.master}",
             f"-volume.port={ports.volume}", f"-filer.port={ports.filer}",
             f"-admin.port={ports.admin}",
         ], ready=lambda: processes.port_open(ports.filer), timeout=timeout)
