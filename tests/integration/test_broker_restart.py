@@ -37,8 +37,8 @@ GATEWAY_LOSES_THE_LOG_ON_RESTART = (
     "SeaweedFS 4.48 Kafka gateway: after the gateway or its MQ broker restarts, Fetch (API key "
     "1, v7) from a consumer group's committed offset answers an empty record set while the "
     "high watermark counts the records (gateway log, at -v=2: 'FETCH GAP ... requested "
-    "offset=N below HWM=M but readRecords returned empty'): the resumed group gets neither the "
-    "events from before the restart nor the one recorded after it"
+    "offset=N below HWM=M but readRecords returned empty'): casefile's resumed group never "
+    "receives the event recorded after the restart"
 )
 
 
