@@ -9,12 +9,13 @@ STAMP  := $(VENV)/.installed-from-lock
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install browser messages up down test test-unit bench bench-intake bench-replay bench-notify bench-backup schemas asyncapi config-reference lock clean
+.PHONY: help install browser messages up down test test-unit test-brokers bench bench-intake bench-replay bench-notify bench-backup schemas asyncapi config-reference lock clean
 
 help:
 	@echo "make up       run broker + intake + casefile + notify + the web app in the foreground (Ctrl-C stops)"
 	@echo "make down     stop a stack left running"
 	@echo "make test     run the whole test suite (unit, integration, browser, end-to-end)"
+	@echo "make test-brokers  only the core flows run on both Kafka brokers (Tansu, SeaweedFS's gateway)"
 	@echo "make bench    the four benchmarks below"
 	@echo "make bench-intake  intake's commands/s and p50/p99 latency beside a no-work FastAPI baseline"
 	@echo "make bench-replay  casefile's full rebuild of 200,000 events beside a bare Kafka consumer"
@@ -54,6 +55,10 @@ test: install browser
 
 test-unit: install
 	$(PY) -m pytest tests/unit
+
+# Tests decorated with on_every_broker(): their ids end in -tansu or -seaweedfs.
+test-brokers: install
+	$(PY) -m pytest tests/integration -k "tansu or seaweedfs"
 
 bench: bench-intake bench-replay bench-notify bench-backup
 

@@ -14,8 +14,10 @@ from contracts.keystore import write_new_master_key
 from contracts.topics import ACCOUNT_EVENTS
 from deploy.embedded import EmbeddedBroker
 from deploy.processes import free_port
+from deploy.seaweedfs_kafka import SeaweedKafkaGateway
 from deploy.topics import ensure_topics
 from tests import support
+from tests.broker_support import TANSU
 from tests.support import Topics
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -55,7 +57,7 @@ def key_store(tmp_path_factory) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
-def kafka() -> Iterator[str]:
+def tansu() -> Iterator[str]:
     """One in-memory Tansu broker for the session; tests isolate themselves with their own topics
     (account-events, which apps follow unless told otherwise, is the session's)."""
     broker = EmbeddedBroker(kafka_port=free_port(), durable=False)
@@ -65,6 +67,32 @@ def kafka() -> Iterator[str]:
         yield broker.bootstrap_servers
     finally:
         broker.stop()
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory) -> Iterator[str]:
+    """The second broker, SeaweedFS's Kafka gateway, started for the session by the first test
+    that asks for it (its logs stay under the session's temporary directory)."""
+    gateway = SeaweedKafkaGateway(data_dir=tmp_path_factory.mktemp("seaweedfs-kafka"))
+    gateway.start()
+    try:
+        asyncio.run(ensure_topics(gateway.bootstrap_servers, [ACCOUNT_EVENTS]))
+        yield gateway.bootstrap_servers
+    finally:
+        gateway.stop()
+
+
+@pytest.fixture
+def broker(request: pytest.FixtureRequest) -> str:
+    """Which broker the test runs against: Tansu, unless the test runs on every broker
+    (`tests.broker_support.on_every_broker`)."""
+    return getattr(request, "param", TANSU)
+
+
+@pytest.fixture
+def kafka(request: pytest.FixtureRequest, broker: str) -> str:
+    """The bootstrap servers of the test's broker (each started once per session)."""
+    return request.getfixturevalue(broker)
 
 
 @pytest.fixture

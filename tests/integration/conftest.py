@@ -16,6 +16,7 @@ from services.intake.config import Settings as IntakeSettings
 from services.notify import store as notify_store
 from services.notify.app import create_app as create_notify
 from services.notify.config import Settings as NotifySettings
+from tests.broker_support import session_timeout_ms
 from tests.support import AUDITOR, FakeClock, changed, running
 
 NOTIFY_TICK = 0.05
@@ -40,7 +41,7 @@ def intake_app(intake_settings, clock):
 
 
 @pytest.fixture
-def casefile_settings(kafka, topics, database_url) -> CasefileSettings:
+def casefile_settings(kafka, broker, topics, database_url) -> CasefileSettings:
     return CasefileSettings(
         kafka_bootstrap_servers=kafka,
         case_events_topic=topics.case_events,
@@ -49,14 +50,15 @@ def casefile_settings(kafka, topics, database_url) -> CasefileSettings:
         access_events_topic=topics.access_events,
         database_url=database_url("casefile"),
         consumer_group=f"casefile-{topics.case_events}",  # groups never span tests
-        kafka_session_timeout_ms=3000,  # bounds how long a restart waits to rejoin the group
+        # bounds how long a restart waits to rejoin the group
+        kafka_session_timeout_ms=session_timeout_ms(broker, 3000),
         kafka_heartbeat_interval_ms=300,
         retry_backoff_seconds=0.1,
     )
 
 
 @pytest.fixture
-def notify_settings(kafka, topics, database_url) -> NotifySettings:
+def notify_settings(kafka, broker, topics, database_url) -> NotifySettings:
     return NotifySettings(
         kafka_bootstrap_servers=kafka,
         case_events_topic=topics.case_events,
@@ -67,7 +69,7 @@ def notify_settings(kafka, topics, database_url) -> NotifySettings:
         scheduler_interval_seconds=NOTIFY_TICK,
         retry_backoff_seconds=0.05,
         # Tansu hands a restarted consumer its partitions only once the old session expired.
-        kafka_session_timeout_ms=1_500,
+        kafka_session_timeout_ms=session_timeout_ms(broker, 1_500),
         kafka_heartbeat_interval_ms=300,
     )
 

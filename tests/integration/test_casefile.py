@@ -17,6 +17,7 @@ from services.casefile import store
 from services.casefile.app import create_app as create_casefile
 from services.casefile.rebuild import rebuild
 from services.casefile.shards import plan
+from tests.broker_support import on_every_broker
 from tests.integration.casefile_support import (
     COUNTS,
     REPORT,
@@ -37,6 +38,7 @@ from tests.support import AUDITOR, eventually, read_topic, running
 pytestmark = pytest.mark.integration
 
 
+@on_every_broker()
 async def test_a_case_shows_in_the_timeline_in_the_order_things_happened(
     intake_app, casefile_settings, capsys
 ):
@@ -87,6 +89,7 @@ async def test_a_case_shows_in_the_timeline_in_the_order_things_happened(
     assert case_id in logs and REPORT["subject"]["name"] not in logs and "checkpoint" not in logs
 
 
+@on_every_broker()
 async def test_an_overdue_alert_marks_the_inquiry_and_a_redelivery_changes_nothing(
     intake_app, casefile_settings, kafka, topics
 ):
@@ -220,6 +223,7 @@ def _as_on_the_log(message: dict) -> bytes:
     return encode_event(decode_event(json.dumps(message)))
 
 
+@on_every_broker()
 async def test_a_restarted_casefile_applies_nothing_twice(
     intake_app, casefile_settings, kafka, topics
 ):

@@ -12,6 +12,7 @@ from deploy.processes import free_port
 from deploy.topics import ensure_topics
 from services.intake.app import create_app
 from services.intake.config import Settings
+from tests.broker_support import on_every_broker
 from tests.support import ServiceProcess, eventually, read_until, running
 
 pytestmark = pytest.mark.integration
@@ -111,6 +112,7 @@ async def test_a_broker_that_goes_away_and_comes_back_gets_every_event_accepted_
     assert_on_log_in_case_order(messages, during)
 
 
+@on_every_broker()
 @pytest.mark.parametrize("broker_up_at_kill", [False, True], ids=["broker-down", "broker-up"])
 async def test_sigkill_right_after_a_2xx_loses_nothing(
     kafka, topics, database_url, tmp_path, broker_up_at_kill

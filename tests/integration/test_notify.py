@@ -10,6 +10,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from contracts import decode_event, encode_event
+from tests.broker_support import on_every_broker
 from tests.integration.notify_support import (
     LONG_OVERDUE,
     alerts,
@@ -36,6 +37,7 @@ def advocates(tmp_path):
     return path
 
 
+@on_every_broker()
 async def test_an_unanswered_inquiry_is_explained_reminded_overdue_and_escalated_once_each(
     intake_app, start_notify, clock, kafka, topics, advocates
 ):
@@ -129,6 +131,7 @@ async def test_an_inquiry_answered_or_withdrawn_before_its_deadline_never_alerts
     assert kinds_raised(log, answered) == kinds_raised(log, withdrawn) == []
 
 
+@on_every_broker()
 async def test_a_restarted_notify_raises_nothing_twice_and_catches_up_on_what_fell_due(
     intake_app, start_notify, clock, kafka, topics
 ):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.casefile.app import create_app as create_casefile
+from tests.broker_support import on_every_broker
 from tests.integration.casefile_support import case_of, timeline_of, until_caught_up
 from tests.integration.notify_support import (
     alerts,
@@ -22,6 +23,7 @@ from tests.support import eventually, running
 pytestmark = pytest.mark.integration
 
 
+@on_every_broker()
 async def test_the_timeline_shows_the_deadline_the_alert_and_its_withdrawal(
     intake_app, start_notify, casefile_settings, clock, kafka, topics
 ):
