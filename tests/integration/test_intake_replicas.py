@@ -149,6 +149,34 @@ async def test_commands_on_one_case_through_both_replicas_make_one_gap_free_stre
     assert_in_case_order(by_case, acked)
 
 
+async def test_four_replicas_writing_one_case_at_once_each_get_their_201(replicas):
+    """As many replicas as the large overlay runs, all writing the same case: each command is
+    recorded once, in one gap-free stream, none turned away for having met another replica."""
+    processes = [replicas.replica() for _ in range(4)]
+    try:
+        for process in processes:
+            process.start()
+        clients = [process.client(timeout=60) for process in processes]
+        opened = await created(await clients[0].post("/cases", json=REPORT))
+        case_id = opened["case_id"]
+        recorded = []
+        for round_ in range(3):
+            answers = await asyncio.gather(*(
+                clients[i % 4].post(f"/cases/{case_id}/contact-lost", json=contact_lost(1900 + i))
+                for i in range(80)
+            ))
+            assert [a.status_code for a in answers] == [201] * 80, {
+                a.text for a in answers if a.status_code != 201}
+            recorded += [a.json() for a in answers]
+        for client in clients:
+            await client.aclose()
+    finally:
+        for process in processes:
+            if process.process is not None:
+                process.stop()
+    assert sorted(r["sequence"] for r in recorded) == list(range(2, 242))
+
+
 @pytest.mark.parametrize("killed_reaches_broker", [True, False], ids=["broker-up", "broker-away"])
 async def test_every_201_of_either_replica_reaches_the_log_in_case_order_though_one_is_killed(
     replicas, killed_reaches_broker
