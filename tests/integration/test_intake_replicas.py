@@ -1,5 +1,6 @@
-"""Two intake replicas on one PostgreSQL database and one outbox, as deploy/compose.yaml and
-deploy/k8s run them: each is a real process, and the README's guarantees still hold.
+"""Intake replicas on one PostgreSQL database and one outbox, as deploy/compose.yaml and
+deploy/k8s run them (two, four in the large overlay): each is a real process, and the README's
+guarantees still hold.
 
 PostgreSQL only: several intake processes on one SQLite file is not a supported deployment.
 """
