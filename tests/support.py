@@ -169,6 +169,11 @@ class Topics:
 
 async def read_topic(bootstrap_servers: str, topic: str) -> list[dict]:
     """Every message on a topic, decoded from JSON, read from offset 0 to the high watermark."""
+    return [message for _, message in await read_partitions(bootstrap_servers, topic)]
+
+
+async def read_partitions(bootstrap_servers: str, topic: str) -> list[tuple[int, dict]]:
+    """Every message on a topic with its partition, each partition's in log order."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -178,12 +183,12 @@ async def read_topic(bootstrap_servers: str, topic: str) -> list[dict]:
             raise AssertionError(f"topic {topic} has no partitions")
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
-        messages: list[dict] = []
+        messages: list[tuple[int, dict]] = []
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=300)
-            for records in batch.values():
-                messages.extend(json.loads(r.value) for r in records)
+            for tp, records in batch.items():
+                messages.extend((tp.partition, json.loads(r.value)) for r in records)
             if await _at_end(consumer, partitions):
                 return messages
         raise AssertionError(f"could not read {topic} to its end")

@@ -156,8 +156,16 @@ def writing(engine: Engine) -> Iterator[Session]:
 _streams, _events, _outbox, _keys = (
     table.__table__ for table in (CaseStream, CaseEvent, Outbox, IdempotencyRecord)
 )
-_LOAD_CASES = select(_streams.c.case_id, _streams.c.version, _streams.c.head_hash, _streams.c.state).where(
-    _streams.c.case_id.in_(bindparam("case_ids", expanding=True))
+# FOR UPDATE (PostgreSQL; SQLite has no such clause and needs none: BEGIN IMMEDIATE already
+# makes its writers take turns): a replica writing a case another replica is writing waits for
+# that commit and reads the version it made, instead of both reading one version and one
+# failing the compare-and-set, again and again on a busy case, until its command is turned
+# away (503). Locked in case_id order, so two batches never each hold a case the other waits for.
+_LOAD_CASES = (
+    select(_streams.c.case_id, _streams.c.version, _streams.c.head_hash, _streams.c.state)
+    .where(_streams.c.case_id.in_(bindparam("case_ids", expanding=True)))
+    .order_by(_streams.c.case_id)
+    .with_for_update()
 )
 _OPEN_STREAM = insert(_streams)
 _ADVANCE_STREAM = update(_streams).where(  # compare-and-set on the version read
@@ -193,9 +201,10 @@ class Batch:
 
     Everything is read with one query per table before the commands are decided, and written
     with one statement per table afterwards, in decision order (the outbox keeps it). The
-    case versions are a compare-and-set against the versions read, so a second intake process
-    writing the same case concurrently makes `write` raise StreamConflict instead of forking
-    the stream.
+    cases read are locked until the commit (PostgreSQL), so another intake process writing
+    the same case waits its turn; the case versions stay a compare-and-set against the
+    versions read, so should two writers still meet, `write` raises StreamConflict instead of
+    forking the stream.
     """
 
     def __init__(self, session: Session, *, case_ids: Collection[UUID], keys: Collection[str]) -> None:
