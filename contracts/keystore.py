@@ -105,13 +105,13 @@ class MasterKey:
     @classmethod
     def from_settings(cls, settings: KeyStoreSettings) -> MasterKey:
         if settings.master_key is not None:
-            return cls(_decode_key(settings.master_key.get_secret_value(), "MASTER_KEY"))
+            return cls(decode_key(settings.master_key.get_secret_value(), "MASTER_KEY"))
         path = settings.master_key_file
         if path is None or not path.is_file():
             raise MasterKeyMissing(
                 f"no master key: MASTER_KEY_FILE ({path}) does not exist and MASTER_KEY is unset; "
                 "make one with `python -m contracts.keystore new-master-key FILE`")
-        return cls(_decode_key(path.read_text().strip(), "MASTER_KEY_FILE"))
+        return cls(decode_key(path.read_text().strip(), "MASTER_KEY_FILE"))
 
     def wrap(self, case_id: UUID, data_key: bytes) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)
@@ -130,7 +130,9 @@ class MasterKey:
         return hashlib.blake2b(self.key, key=purpose.encode(), digest_size=32).digest()
 
 
-def _decode_key(text: str, source: str) -> bytes:
+def decode_key(text: str, source: str) -> bytes:
+    """A 32-byte key written as base64 (what write_new_master_key makes); MasterKeyMissing
+    names `source` when it is not one."""
     try:
         key = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):

@@ -49,16 +49,23 @@ async def partition_counts(
     **client_options,
 ) -> dict[str, int]:
     """Each topic's number of partitions; BackupError names a topic the cluster lacks."""
+    present = await present_partitions(bootstrap_servers, request_timeout_ms=request_timeout_ms,
+                                       **client_options)
+    if topics is None:
+        topics = sorted(t for t in present if not t.startswith("__"))
+    missing = [t for t in topics if t not in present]
+    if missing:
+        raise BackupError(f"no topic {', '.join(map(repr, missing))} on {bootstrap_servers}")
+    return {t: present[t] for t in topics}
+
+
+async def present_partitions(bootstrap_servers: str, *, request_timeout_ms: int = 10_000,
+                             **client_options) -> dict[str, int]:
+    """Every topic the cluster has, with its number of partitions."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers,
                                 request_timeout_ms=request_timeout_ms, **client_options)
     try:
         await consumer.start()
-        present = await consumer.topics()
-        if topics is None:
-            topics = sorted(t for t in present if not t.startswith("__"))
-        missing = [t for t in topics if t not in present]
-        if missing:
-            raise BackupError(f"no topic {', '.join(map(repr, missing))} on {bootstrap_servers}")
-        return {t: len(consumer.partitions_for_topic(t) or ()) for t in topics}
+        return {t: len(consumer.partitions_for_topic(t) or ()) for t in await consumer.topics()}
     finally:
         await consumer.stop()

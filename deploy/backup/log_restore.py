@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from deploy.backup.archive import ArchiveKind, BackupError, BackupKey, read_archive
+from deploy.backup.log_export import present_partitions
 from deploy.backup.log_items import LogSummary, check_log, messages_of
 from deploy.topics import ensure_topics, log_is_empty
 
@@ -82,8 +83,9 @@ async def _prepare_topics(
     bootstrap_servers: str, summary: LogSummary, *, append: bool, request_timeout_ms: int,
     **client_options,
 ) -> None:
-    existing = await _existing_partitions(bootstrap_servers, summary.topics,
-                                          request_timeout_ms=request_timeout_ms, **client_options)
+    present = await present_partitions(bootstrap_servers, request_timeout_ms=request_timeout_ms,
+                                       **client_options)
+    existing = {t: n for t, n in present.items() if t in summary.topics}
     for topic, partitions in sorted(existing.items()):
         if partitions != summary.topics[topic]:
             raise BackupError(f"topic {topic!r} has {partitions} partitions on "
@@ -102,16 +104,3 @@ async def _prepare_topics(
             by_count.setdefault(partitions, []).append(topic)
     for partitions, topics in sorted(by_count.items()):
         await ensure_topics(bootstrap_servers, topics, partitions=partitions, **client_options)
-
-
-async def _existing_partitions(
-    bootstrap_servers: str, topics: dict[str, int], *, request_timeout_ms: int, **client_options,
-) -> dict[str, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers,
-                                request_timeout_ms=request_timeout_ms, **client_options)
-    try:
-        await consumer.start()
-        present = await consumer.topics()
-        return {t: len(consumer.partitions_for_topic(t) or ()) for t in topics if t in present}
-    finally:
-        await consumer.stop()

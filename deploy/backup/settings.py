@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -11,8 +9,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
 from contracts.kafka_security import KafkaSecuritySettings
-from contracts.keystore import KeyStoreSettings, MasterKey, MasterKeyMissing
-from deploy.backup.archive import KEY_BYTES, BackupError, BackupKey
+from contracts.keystore import KeyStoreSettings, MasterKey, MasterKeyMissing, decode_key
+from deploy.backup.archive import BackupError, BackupKey
 
 
 class BackupSettings(KafkaSecuritySettings, KeyStoreSettings, BaseSettings):
@@ -51,13 +49,9 @@ def backup_key(settings: BackupSettings, key_file: Path | None = None) -> Backup
 
 def _decode(text: str, source: str) -> bytes:
     try:
-        key = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise BackupError(f"{source} is not base64") from None
-    if len(key) != KEY_BYTES:
-        raise BackupError(f"{source} must hold {KEY_BYTES} random bytes (base64), it holds "
-                          f"{len(key)}")
-    return key
+        return decode_key(text, source)  # the same form as the master key's
+    except MasterKeyMissing as exc:
+        raise BackupError(str(exc)) from None
 
 
 def _master_key(settings: BackupSettings) -> bytes | None:
