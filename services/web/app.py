@@ -88,8 +88,6 @@ def _add_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(NotAllowed)
     async def not_allowed(request: Request, exc: NotAllowed) -> HTMLResponse:
-        # The same words for "no such case" and "not your team's": the service's own
-        # reason is not shown.
         return page(request).render("error.html", exc.status, status=exc.status, message=None)
 
     @app.exception_handler(Unavailable)

@@ -27,6 +27,17 @@ class Reply:
     def detail(self) -> Any:
         return self.body.get("detail") if isinstance(self.body, dict) else None
 
+    @property
+    def message(self) -> str:
+        """What the service said, on one line: a 422's fields and reasons, a rule's message."""
+        detail = self.detail
+        if isinstance(detail, list) and detail:
+            return "; ".join(f"{'.'.join(map(str, d.get('loc', [])[1:]))}: {d.get('msg')}"
+                             for d in detail)
+        if isinstance(detail, dict):
+            return str(detail.get("msg") or detail.get("rule") or detail)
+        return str(detail or self.status)
+
 
 class Unavailable(Exception):
     """A service did not answer; nothing was recorded by this request."""

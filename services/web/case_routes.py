@@ -50,7 +50,7 @@ async def cases_page(
                            filters=_filters(name, status, mine, overdue, sort), page_number=1,
                            statuses=STATUSES, sorts=SORTS)
     if reply.status in (403, 404):
-        raise NotAllowed(reply.status, str(reply.detail))
+        raise NotAllowed(reply.status)
     total = int(reply.headers.get("x-total-count", len(reply.body or [])))
     filters = _filters(name, status, mine, overdue, sort)
     return page.render("cases.html", cases=reply.body or [], total=total,
@@ -89,7 +89,7 @@ async def _case_after(page, case_id: UUID, after: int) -> dict:
             return reply.body
         if not reply.ok and (reply.status != 404 or after == 0):
             if reply.status in (403, 404):
-                raise NotAllowed(reply.status, str(reply.detail))
+                raise NotAllowed(reply.status)
             raise HTTPException(502, detail=f"casefile answered {reply.status}")
         if waited >= settings.read_your_writes_seconds:
             if reply.ok:
@@ -107,12 +107,12 @@ async def audit_page(page: PageDep, case_id: UUID,
     params = {"as_of": as_of} if as_of else {}
     case_reply = await page.call("casefile", "GET", f"/cases/{case_id}", params=params or None)
     if case_reply.status == 403:
-        raise NotAllowed(403, str(case_reply.detail))
+        raise NotAllowed(403)
     as_of_error = None
     if case_reply.status == 422:
-        as_of_error = _first_message(case_reply.detail)
+        as_of_error = case_reply.message
     elif case_reply.status == 404 and not as_of:
-        raise NotAllowed(404, str(case_reply.detail))
+        raise NotAllowed(404)
     timeline = []
     if case_reply.ok:
         timeline = await page.read("casefile", f"/cases/{case_id}/timeline", **params)
@@ -124,9 +124,3 @@ async def audit_page(page: PageDep, case_id: UUID,
         nothing_yet=case_reply.status == 404, as_of_error=as_of_error, timeline=timeline,
         verification=verification,
         accesses=accesses_reply.body if accesses_reply.ok else None)
-
-
-def _first_message(detail) -> str:
-    if isinstance(detail, list) and detail:
-        return str(detail[0].get("msg"))
-    return str(detail)

@@ -28,11 +28,13 @@ class LoginRequired(Exception):
 
 
 class NotAllowed(Exception):
-    """A service refused (403) or does not show (404) what was asked for."""
+    """A service refused (403) or does not show (404) what was asked for. The page says the
+    same for both, and not the service's reason: "no such case" and "not your team's" must
+    look alike."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 @dataclass
@@ -66,7 +68,7 @@ class Page:
         """GET that must succeed: a 403/404 becomes the page's own answer."""
         reply = await self.call(service, "GET", path, params=params or None)
         if reply.status in (403, 404):
-            raise NotAllowed(reply.status, _message(reply))
+            raise NotAllowed(reply.status)
         if not reply.ok:
             raise HTTPException(502, detail=f"{service} answered {reply.status}")
         return reply.body
@@ -139,13 +141,6 @@ def _client(request: Request) -> str | None:
 def _here(request: Request) -> str:
     query = f"?{request.url.query}" if request.url.query else ""
     return request.url.path + query
-
-
-def _message(reply: Reply) -> str:
-    detail = reply.detail
-    if isinstance(detail, dict):
-        return str(detail.get("msg") or detail.get("rule") or detail)
-    return str(detail or reply.status)
 
 
 def page(request: Request) -> Page:

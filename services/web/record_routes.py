@@ -63,13 +63,12 @@ async def _record(page: Page, form: EventForm, submitted: dict[str, str], *,
             f"/cases/{recorded['case_id']}?after={recorded['sequence']}&done={form.slug}",
             status_code=303)
     if reply.status == 404:
-        raise NotAllowed(404, str(reply.detail))
+        raise NotAllowed(404)
     beside, general = {}, []
     if reply.status == 422:
         beside, general = errors_by_field(form, reply.detail)
     else:  # a rule (409), a refusal (403), the store away (503): said above the form
-        detail = reply.detail
-        general = [str(detail.get("msg") if isinstance(detail, dict) else detail)]
+        general = [reply.message]
     case = await page.read("casefile", f"/cases/{case_id}") if case_id else None
     return _render(page, form, values=submitted, case=case, inquiry_id=inquiry_id,
                    errors=beside, general=general, status_code=reply.status)

@@ -72,15 +72,7 @@ def _back(page, form: dict[str, str], reply, done: str) -> Response:
         mark = "&" if "?" in target else "?"
         return RedirectResponse(f"{target}{mark}done={done}", status_code=303)
     return page.render("error.html", reply.status, status=reply.status,
-                       message=_detail(reply))
-
-
-def _detail(reply) -> str:
-    detail = reply.detail
-    if isinstance(detail, list) and detail:
-        return "; ".join(f"{'.'.join(map(str, d.get('loc', [])[1:]))}: {d.get('msg')}"
-                         for d in detail)
-    return str(detail or reply.status)
+                       message=reply.message)
 
 
 @router.get("/recipients")
