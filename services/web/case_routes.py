@@ -45,22 +45,18 @@ async def cases_page(
     if overdue:
         params["has_overdue_inquiries"] = "true"
     reply = await page.call("casefile", "GET", "/cases", params=params)
-    if reply.status == 422:  # a filter casefile refuses: say which, keep the form
-        return page.render("cases.html", 422, cases=[], total=0, pages=1, errors=reply.detail,
-                           filters=_filters(name, status, mine, overdue, sort), page_number=1,
-                           statuses=STATUSES, sorts=SORTS)
     if reply.status in (403, 404):
         raise NotAllowed(reply.status)
-    total = int(reply.headers.get("x-total-count", len(reply.body or [])))
-    filters = _filters(name, status, mine, overdue, sort)
-    return page.render("cases.html", cases=reply.body or [], total=total,
+    refused = reply.status == 422  # a filter casefile refuses: say which, keep the form
+    if not reply.ok and not refused:
+        raise HTTPException(502, detail=f"casefile answered {reply.status}")
+    cases = reply.body if reply.ok else []
+    total = int(reply.headers.get("x-total-count", len(cases)))
+    filters = {"name": name, "status": status, "mine": mine, "overdue": overdue, "sort": sort}
+    return page.render("cases.html", 422 if refused else 200, cases=cases, total=total,
                        pages=max(1, math.ceil(total / PAGE_SIZE)), page_number=page_number,
-                       filters=filters, page_url=_page_url(filters), errors=None,
-                       statuses=STATUSES, sorts=SORTS)
-
-
-def _filters(name: str, status: str, mine: bool, overdue: bool, sort: str) -> dict:
-    return {"name": name, "status": status, "mine": mine, "overdue": overdue, "sort": sort}
+                       filters=filters, page_url=_page_url(filters),
+                       errors=reply.detail if refused else None, statuses=STATUSES, sorts=SORTS)
 
 
 def _page_url(filters: dict):
